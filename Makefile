@@ -1,0 +1,54 @@
+# memspice: set-up, demo and tests on a fresh Debian machine.
+#   make demo   installs what is missing, then runs the main job end to end
+#   make test   installs what is missing, then runs the test suite
+# Set-up is idempotent: system packages are installed only when absent, the
+# virtual environment (.venv) only when pyproject.toml changed.
+
+PYTHON    ?= python3
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.memspice-installed
+APT_PKGS  := ngspice libngspice0 libngspice0-dev dataset-fashion-mnist
+OUT       ?= demo-out
+
+.PHONY: setup system-deps venv demo test test-all bench models goldens clean
+
+setup: system-deps venv
+
+# ngspice, its shared library (the -dev package provides the libngspice.so name
+# PySpice loads) and the Fashion-MNIST IDX files, from Debian.
+system-deps:
+	@missing=""; \
+	for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "memspice: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	  else echo "memspice: need root to install$$missing; run as root or install them yourself: apt-get install -y$$missing" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing || exit 1; \
+	fi; \
+	command -v ngspice >/dev/null 2>&1 || { echo "memspice: ngspice is still not on PATH after installing; cannot continue" >&2; exit 1; }
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/memspice demo --out $(OUT)
+
+test: setup
+	$(PY) -m pytest -q
+
+# Everything, the slow cases too.
+test-all: setup
+	$(PY) -m pytest -q -m ''
+
+bench: setup
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache build dist *.egg-info

@@ -1,0 +1,72 @@
+"""The ``memspice`` command.
+
+Each module in :mod:`memspice.commands` that defines ``register(subparsers)``
+adds its own subcommands; this file only assembles them and turns memspice
+errors into a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from memspice import __version__
+from memspice.errors import MemspiceError
+
+_DESCRIPTION = """\
+Train neural networks on memristive crossbars with the circuit in the loop.
+
+Compact memristor models run as ngspice subcircuits, Verilog-A and numpy;
+crossbars are solved in ngspice (reads, write pulses, energy) and by a fast
+nodal solver; a surrogate calibrated against the circuit trains networks with
+the hardware learning rules of the literature.
+"""
+
+_EPILOG = """\
+examples:
+  memspice doctor                       check ngspice and the shared library
+  memspice run netlists/read_8x8.cir    run a deck, print the result vectors
+  memspice <command> --help             options of one command
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memspice",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"memspice {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    import memspice.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"memspice.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 1
+    try:
+        return int(func(args) or 0)
+    except MemspiceError as exc:
+        print(f"memspice: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("memspice: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""``memspice doctor`` and ``memspice run``: the simulator itself."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from memspice.commands.output import format_table, print_json
+from memspice.errors import DataError
+from memspice.spice import BACKENDS, ngspice_info, simulate
+
+
+def register(subparsers) -> None:
+    doctor = subparsers.add_parser(
+        "doctor",
+        help="check that ngspice and its shared library work",
+        description="Report the ngspice executable and version, whether libngspice loads "
+        "through PySpice, and whether this ngspice can load compiled Verilog-A (OSDI).",
+    )
+    doctor.add_argument("--json", action="store_true", help="print a JSON document instead of text")
+    doctor.set_defaults(func=_doctor)
+
+    run = subparsers.add_parser(
+        "run",
+        help="run a SPICE netlist and print or save its result vectors",
+        description="Run NETLIST (a full ngspice deck with one analysis card: .op, .dc or .tran) "
+        "and print its vectors at full precision, or write them as CSV.",
+    )
+    run.add_argument("netlist", type=Path, help="the deck to run")
+    run.add_argument("--backend", choices=BACKENDS, default="subprocess",
+                     help="subprocess: `ngspice -b` in a child process (default, isolated); "
+                     "shared: libngspice in this process (faster for many small runs)")
+    run.add_argument("--timeout", type=float, default=120.0, metavar="S", help="kill the run after S seconds (default 120)")
+    run.add_argument("--csv", type=Path, metavar="FILE", help="write the vectors to FILE (one column per vector)")
+    run.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    run.set_defaults(func=_run)
+
+
+def _doctor(args) -> int:
+    info = ngspice_info()
+    if args.json:
+        print_json(info)
+    else:
+        print(f"ngspice executable : {info['executable'] or 'NOT FOUND'}")
+        print(f"ngspice version    : {info['version'] or '-'}")
+        print(f"shared library     : {info['shared_library'] or 'NOT LOADED'}")
+        print(f"OSDI (Verilog-A)   : {'yes' if info['osdi'] else 'no (models run as behavioural subcircuits)'}")
+        for problem in info["problems"]:
+            print(f"problem: {problem}")
+    return 0 if not info["problems"] else 1
+
+
+def _run(args) -> int:
+    if not args.netlist.is_file():
+        raise DataError(f"netlist {args.netlist} does not exist")
+    result = simulate(args.netlist.read_text(), backend=args.backend, timeout_s=args.timeout)
+    names = list(result.vectors)
+    if result.axis in names:  # the independent variable first
+        names.remove(result.axis)
+        names.insert(0, result.axis)
+    if args.csv:
+        with args.csv.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([f"{n} [{result.units.get(n, '')}]" for n in names])
+            for row in np.column_stack([np.real(result.vectors[n]) for n in names]):
+                writer.writerow([repr(float(v)) for v in row])
+    if args.json:
+        print_json({"analysis": result.analysis, "axis": result.axis, "units": dict(result.units),
+                    "vectors": {n: result.vectors[n] for n in names}})
+    elif not args.csv:
+        if result.analysis == "op":
+            rows = [(n, float(np.real(result.vectors[n][0])), result.units.get(n, "")) for n in names]
+            print(format_table(["vector", "value", "unit"], rows, "{:.15g}"))
+        else:
+            headers = [f"{n} [{result.units.get(n, '')}]" for n in names]
+            table = np.column_stack([np.real(result.vectors[n]) for n in names])
+            print(format_table(headers, table.tolist(), "{:.9g}"))
+    else:
+        print(f"wrote {len(names)} vectors x {result.n_points} points to {args.csv}", file=sys.stderr)
+    return 0

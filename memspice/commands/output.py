@@ -1,0 +1,45 @@
+"""Small printing helpers shared by the subcommands: tables and JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def to_jsonable(value):
+    """numpy arrays and scalars turned into plain lists and numbers, recursively."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def print_json(document) -> None:
+    json.dump(to_jsonable(document), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence], float_format: str = "{:.6g}") -> str:
+    """A plain-text table with right-aligned numeric columns."""
+    cells = [[_cell(v, float_format) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[k]) for r in cells)) if cells else len(h) for k, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(value, float_format: str) -> str:
+    if isinstance(value, (float, np.floating)):
+        return float_format.format(value)
+    return str(value)

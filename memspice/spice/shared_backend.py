@@ -1,0 +1,226 @@
+"""ngspice in this process, through its shared library (libngspice, via PySpice).
+
+Faster than a child process for many small runs (no start-up, no raw file),
+but it shares the process: a segmentation fault inside ngspice ends Python.
+ngspice's own controlled exits (fatal errors) are caught and reported; use the
+subprocess backend when a netlist might crash the simulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+
+import numpy as np
+
+from memspice.errors import SimulatorNotFound, SpiceError, SpiceTimeout
+from memspice.spice.messages import raise_for_output
+from memspice.spice.result import SimResult, analysis_from_plotname
+
+_PYSPICE_LOGGER = "PySpice.Spice.NgSpice.Shared.NgSpiceShared"
+
+# libngspice keeps one circuit database per process; runs through it take turns.
+_LIBRARY_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _quiet_pyspice():
+    """Hold PySpice's logger quiet for one call.
+
+    PySpice logs every line ngspice writes to stderr as an error, and warns
+    "Unsupported Ngspice version 39" when the library is loaded; memspice
+    reports ngspice's messages itself (inside SpiceError), and version 39 is
+    the one we test against, so those log records are noise for this call only.
+    """
+    logger = logging.getLogger(_PYSPICE_LOGGER)
+    old = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+def _library():
+    """The PySpice handle on libngspice, created on first use."""
+    try:
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+    except Exception as exc:  # PySpice raises OSError or NameError when libngspice is missing
+        raise SimulatorNotFound(
+            f"cannot load ngspice's shared library through PySpice ({exc}); install "
+            "`apt-get install -y libngspice0 libngspice0-dev` (the -dev package provides libngspice.so)"
+        ) from exc
+
+    class _Handle(NgSpiceShared):
+        dead_status: int | None = None
+
+        @staticmethod
+        def _exit(exit_status, immediate_unloading, quit_exit, ngspice_id, user_data):
+            # ngspice calls this on a controlled exit (fatal error or `quit`):
+            # remember it, so the next call raises instead of touching a dead library.
+            from PySpice.Spice.NgSpice.Shared import ffi
+
+            self = ffi.from_handle(user_data)
+            self.dead_status = int(exit_status)
+            return exit_status
+
+        @staticmethod
+        def _background_thread_running(is_running, ngspice_id, user_data):
+            # PySpice's version returns None where the C callback wants an int.
+            from PySpice.Spice.NgSpice.Shared import ffi
+
+            self = ffi.from_handle(user_data)
+            self._is_running = bool(is_running)
+            return 0
+
+    with _quiet_pyspice():
+        try:
+            return _Handle.new_instance()
+        except Exception as exc:
+            raise SimulatorNotFound(
+                f"cannot start ngspice's shared library ({exc}); install libngspice0 and libngspice0-dev"
+            ) from exc
+
+
+class NgspiceShared:
+    """In-process ngspice. One object per session; ``close()`` frees its plots and circuits.
+
+    Every run starts from a clean library: previous circuits are removed and
+    their plots destroyed, so memory does not grow across thousands of runs.
+    """
+
+    name = "shared"
+
+    def __init__(self) -> None:
+        self._ngs = None
+
+    def __enter__(self) -> NgspiceShared:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._ngs is not None:
+            with _LIBRARY_LOCK, _quiet_pyspice():
+                self._clean()
+            self._ngs = None
+
+    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult:
+        with _LIBRARY_LOCK, _quiet_pyspice():
+            ngs = self._handle()
+            self._clean()
+            output: list[str] = []
+            try:
+                ngs.load_circuit(netlist)
+            except Exception:
+                output.append(ngs.stdout + "\n" + ngs.stderr)
+                self._clean()
+                raise_for_output("\n".join(output), netlist, failed=True)
+                raise SpiceError("ngspice could not load the netlist", ngspice_message="\n".join(output))
+            output.append(ngs.stdout + "\n" + ngs.stderr)
+            self._run_with_timeout(ngs, netlist, timeout_s, output)
+            text = "\n".join(output)
+            plot = ngs._ngspice_shared.ngSpice_CurPlot()
+            from PySpice.Spice.NgSpice.Shared import ffi_string_utf8
+
+            plot_name = ffi_string_utf8(plot)
+            failed = plot_name.startswith("const") or ngs.dead_status is not None
+            raise_for_output(text, netlist, failed=failed)
+            if failed:
+                raise SpiceError("ngspice produced no results", ngspice_message=text[-2000:])
+            return self._collect(ngs, plot_name)
+
+    def _handle(self):
+        if self._ngs is None:
+            self._ngs = _library()
+        if self._ngs.dead_status is not None:
+            raise SpiceError(
+                f"ngspice's shared library exited (status {self._ngs.dead_status}) and cannot be used again "
+                "in this process; restart Python or use backend='subprocess'"
+            )
+        return self._ngs
+
+    def _run_with_timeout(self, ngs, netlist: str, timeout_s: float, output: list[str]) -> None:
+        try:
+            ngs.exec_command("bg_run")
+        except Exception:
+            output.append(ngs.stdout + "\n" + ngs.stderr)
+            raise_for_output("\n".join(output), netlist, failed=True)
+            raise
+        deadline = time.monotonic() + timeout_s
+        time.sleep(0.001)
+        while ngs._ngspice_shared.ngSpice_running():
+            if time.monotonic() > deadline:
+                with contextlib.suppress(Exception):
+                    ngs.exec_command("bg_halt")
+                while ngs._ngspice_shared.ngSpice_running():
+                    time.sleep(0.01)
+                self._clean()
+                raise SpiceTimeout(
+                    f"ngspice ran longer than timeout_s={timeout_s:g} s and was halted; "
+                    "raise the timeout, shorten the analysis or use a smaller array"
+                )
+            time.sleep(0.002)
+        output.append(ngs.stdout + "\n" + ngs.stderr)
+
+    def _clean(self) -> None:
+        ngs = self._ngs
+        if ngs is None or ngs.dead_status is not None:
+            return
+        for command in ("destroy all", "remcirc"):
+            with contextlib.suppress(Exception):
+                ngs.exec_command(command)
+
+    @staticmethod
+    def _collect(ngs, plot_name: str) -> SimResult:
+        from PySpice.Spice.NgSpice.Shared import FFI, ffi, ffi_string_utf8
+
+        lib = ngs._ngspice_shared
+        sim_type = ngs.simulation_type
+        names = lib.ngSpice_AllVecs(plot_name.encode())
+        vectors: dict[str, np.ndarray] = {}
+        units: dict[str, str] = {}
+        k = 0
+        while names[k] != FFI.NULL:
+            raw_name = ffi_string_utf8(names[k])
+            k += 1
+            info = lib.ngGet_Vec_Info(f"{plot_name}.{raw_name}".encode())
+            n = info.v_length
+            if info.v_compdata == FFI.NULL:
+                data = np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+            else:
+                pairs = np.frombuffer(ffi.buffer(info.v_compdata, n * 16), dtype=np.float64)
+                data = pairs[0::2] + 1j * pairs[1::2]
+            v_type = ngs._simulation_type[info.v_type]
+            name, unit = _normalise(raw_name.lower(), v_type, sim_type)
+            vectors[name] = data
+            units[name] = unit
+        title = ""
+        analysis = analysis_from_plotname(_plot_type(plot_name))
+        axis = None
+        if analysis == "tran":
+            axis = "time"
+        elif analysis == "dc":
+            axis = next((n for n in vectors if "sweep" in n), None)
+        return SimResult(analysis, title, vectors, units, axis)
+
+
+def _plot_type(plot_name: str) -> str:
+    base = plot_name.rstrip("0123456789")
+    return {"op": "operating point", "tran": "transient analysis", "dc": "dc transfer characteristic", "ac": "ac analysis"}.get(base, base)
+
+
+def _normalise(name: str, v_type, sim_type) -> tuple[str, str]:
+    """Shared-library vector names, rewritten to the raw-file names (``v(out)``, ``i(v1)``)."""
+    if name.endswith("#branch"):
+        return f"i({name[: -len('#branch')]})", "A"
+    if v_type == sim_type.time:
+        return name, "s"
+    if v_type == sim_type.voltage and not name.startswith(("@", "v(")):
+        return f"v({name})", "V"
+    if v_type == sim_type.current:
+        return name, "A"
+    return name, "V" if v_type == sim_type.voltage else ""

@@ -1,0 +1,80 @@
+"""The ``Simulator`` interface and the factory that picks a backend by name."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from typing import Protocol
+
+from memspice.errors import ParameterError, SimulatorNotFound
+from memspice.spice.result import SimResult
+from memspice.spice.shared_backend import NgspiceShared
+from memspice.spice.subprocess_backend import NgspiceSubprocess, find_ngspice
+
+
+class Simulator(Protocol):
+    """Anything that runs a SPICE deck and returns its result."""
+
+    name: str
+
+    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult: ...
+
+
+BACKENDS = ("subprocess", "shared")
+
+
+def get_simulator(backend: str = "subprocess") -> Simulator:
+    """A simulator by name: ``subprocess`` (``ngspice -b``, isolated) or ``shared`` (libngspice in-process)."""
+    if backend == "subprocess":
+        return NgspiceSubprocess()
+    if backend == "shared":
+        return NgspiceShared()
+    raise ParameterError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def simulate(netlist: str, *, backend: str = "subprocess", timeout_s: float = 60.0) -> SimResult:
+    """Run ``netlist`` (a full deck with one analysis card) and return its result."""
+    if timeout_s <= 0:
+        raise ParameterError(f"timeout_s must be positive, got {timeout_s!r}")
+    sim = get_simulator(backend)
+    try:
+        return sim.run(netlist, timeout_s=timeout_s)
+    finally:
+        close = getattr(sim, "close", None)
+        if close is not None:
+            close()
+
+
+def ngspice_info() -> dict:
+    """What the doctor reports: executable, version, shared library, OSDI support."""
+    info: dict = {"executable": None, "version": None, "shared_library": None, "osdi": False, "problems": []}
+    try:
+        exe = find_ngspice()
+        info["executable"] = exe
+        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=20).stdout
+        match = re.search(r"ngspice-(\S+)", out)
+        info["version"] = match.group(1) if match else out.strip().splitlines()[0] if out.strip() else None
+    except SimulatorNotFound as exc:
+        info["problems"].append(str(exc))
+    except (OSError, subprocess.SubprocessError) as exc:
+        info["problems"].append(f"ngspice -v failed: {exc}")
+    try:
+        from memspice.spice.shared_backend import _library
+
+        ngs = _library()
+        info["shared_library"] = str(ngs.library_path).format("")
+    except SimulatorNotFound as exc:
+        info["problems"].append(str(exc))
+    if info["executable"]:
+        info["osdi"] = _has_osdi(info["executable"])
+    return info
+
+
+def _has_osdi(executable: str) -> bool:
+    """Whether this ngspice can load compiled Verilog-A (the ``osdi`` command exists)."""
+    deck = "osdi probe\n.control\nosdi\n.endc\n.end\n"
+    try:
+        out = subprocess.run([executable, "-b"], input=deck, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "no such command" not in (out.stdout + out.stderr).lower()

@@ -1,0 +1,92 @@
+"""ngspice in a child process (``ngspice -b -r``): isolation and hard timeouts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from memspice.errors import SimulatorNotFound, SpiceError, SpiceTimeout
+from memspice.spice.messages import raise_for_output
+from memspice.spice.rawfile import read_raw
+from memspice.spice.result import SimResult
+
+
+def find_ngspice() -> str:
+    """Path of the ngspice executable, or SimulatorNotFound saying how to install it."""
+    path = os.environ.get("MEMSPICE_NGSPICE") or shutil.which("ngspice")
+    if not path:
+        raise SimulatorNotFound(
+            "ngspice is not on PATH; install it with `apt-get install -y ngspice libngspice0 libngspice0-dev` "
+            "(or `make setup`), or point MEMSPICE_NGSPICE at the executable"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class NgspiceSubprocess:
+    """Runs each netlist in a fresh ``ngspice -b`` process.
+
+    A crash of ngspice cannot take the caller down, several runs can go at
+    once, and a run that exceeds ``timeout_s`` is killed with its whole
+    process group, so no ngspice process is left behind.
+    """
+
+    executable: str | None = None
+    name: str = "subprocess"
+
+    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult:
+        return self.run_all(netlist, timeout_s=timeout_s)[-1]
+
+    def run_all(self, netlist: str, *, timeout_s: float = 60.0) -> list[SimResult]:
+        """Every analysis of ``netlist``, in the order ngspice ran them."""
+        exe = self.executable or find_ngspice()
+        with tempfile.TemporaryDirectory(prefix="memspice-ngspice-") as tmp:
+            deck = Path(tmp) / "deck.cir"
+            raw = Path(tmp) / "out.raw"
+            deck.write_text(_with_end(netlist))
+            proc = subprocess.Popen(
+                [exe, "-b", "-r", str(raw), str(deck)],
+                cwd=tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: a timeout kills everything it started
+            )
+            try:
+                out, _ = proc.communicate(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                raise SpiceTimeout(
+                    f"ngspice ran longer than timeout_s={timeout_s:g} s and was killed; "
+                    "raise the timeout, shorten the analysis or use a smaller array"
+                ) from None
+            output = out.decode("utf-8", "replace")
+            failed = proc.returncode != 0 or not raw.exists() or raw.stat().st_size == 0
+            if proc.returncode is not None and proc.returncode < 0:
+                raise SpiceError(
+                    f"ngspice crashed (signal {-proc.returncode})", ngspice_message=output[-2000:]
+                )
+            raise_for_output(output, netlist, failed=failed)
+            if failed:
+                raise SpiceError("ngspice produced no results", ngspice_message=output[-2000:])
+            return read_raw(raw)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()  # reap the child and close its pipe
+
+
+def _with_end(netlist: str) -> str:
+    text = netlist.rstrip() + "\n"
+    if not text.lower().rstrip().endswith(".end"):
+        text += ".end\n"
+    return text
