@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -139,3 +140,31 @@ def test_unknown_backend_and_bad_timeout():
         get_simulator("hspice")
     with pytest.raises(ParameterError, match="timeout_s"):
         simulate(DIVIDER, timeout_s=0)
+
+
+def test_shared_library_exit_is_reported_not_fatal(tmp_path):
+    # A deck that tells ngspice to quit makes libngspice call its controlled-exit
+    # hook. Run in a child Python so this test's own library stays usable: the
+    # child must get SpiceError for that run and for the next, and live on.
+    script = tmp_path / "quit.py"
+    script.write_text(
+        "from memspice.spice import get_simulator\n"
+        "from memspice.errors import SpiceError\n"
+        "sim = get_simulator('shared')\n"
+        "for deck in ('q\\nV1 a 0 DC 1\\nR1 a 0 1k\\n.control\\nquit\\n.endc\\n.op\\n.end\\n',\n"
+        "             'd\\nV1 a 0 DC 1\\nR1 a 0 1k\\n.op\\n.end\\n'):\n"
+        "    try:\n"
+        "        sim.run(deck)\n"
+        "        print('NO ERROR')\n"
+        "    except SpiceError as exc:\n"
+        "        print('SpiceError:', str(exc).splitlines()[0])\n"
+        "print('alive')\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0, out.stderr
+    assert lines[0].startswith("SpiceError: ngspice's shared library exited")
+    assert lines[1].startswith("SpiceError: ngspice's shared library exited")
+    assert lines[-1] == "alive"

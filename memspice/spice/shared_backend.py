@@ -117,11 +117,13 @@ class NgspiceShared:
                 ngs.load_circuit(netlist)
             except Exception:
                 output.append(ngs.stdout + "\n" + ngs.stderr)
+                self._raise_if_exited(ngs, output)
                 self._clean()
                 raise_for_output("\n".join(output), netlist, failed=True)
                 raise SpiceError("ngspice could not load the netlist", ngspice_message="\n".join(output))
             output.append(ngs.stdout + "\n" + ngs.stderr)
             self._run_with_timeout(ngs, netlist, timeout_s, output)
+            self._raise_if_exited(ngs, output)
             text = "\n".join(output)
             plot = ngs._ngspice_shared.ngSpice_CurPlot()
             from PySpice.Spice.NgSpice.Shared import ffi_string_utf8
@@ -132,6 +134,15 @@ class NgspiceShared:
             if failed:
                 raise SpiceError("ngspice produced no results", ngspice_message=text[-2000:])
             return self._collect(ngs, plot_name)
+
+    @staticmethod
+    def _raise_if_exited(ngs, output: list[str]) -> None:
+        if ngs.dead_status is not None:
+            raise SpiceError(
+                f"ngspice's shared library exited (status {ngs.dead_status}) during this run; it cannot be "
+                "used again in this process (restart Python, or use backend='subprocess', which isolates each run)",
+                ngspice_message="\n".join(output)[-2000:],
+            )
 
     def _handle(self):
         if self._ngs is None:
