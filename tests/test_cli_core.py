@@ -29,7 +29,8 @@ def test_run_csv_has_units_in_header(tmp_path):
     deck.write_text(DIVIDER)
     out = tmp_path / "r.csv"
     assert main(["run", str(deck), "--csv", str(out), "--backend", "shared"]) == 0
-    rows = list(csv.reader(out.open()))
+    with out.open() as fh:
+        rows = list(csv.reader(fh))
     header = dict(zip(rows[0], rows[1]))
     assert float(header["i(v1) [A]"]) == pytest.approx(-1e-3, rel=1e-12)  # 2 V across 2 kΩ
 
