@@ -1,0 +1,26 @@
+"""Crossbar circuits: the crossbar value, stimuli, graph checks, the SPICE writer and the nodal solver.
+
+>>> import numpy as np
+>>> from memspice.devices import get_model
+>>> from memspice.circuit import Crossbar, ReadStimulus, read, solve_read
+>>> xb = Crossbar(get_model("vteam"), np.full((32, 32), 0.5), row_wire_ohm=2.5, col_wire_ohm=2.5)
+>>> res = read(xb, ReadStimulus(np.full(32, 0.01)), solver="nodal")      # or solver="ngspice"
+>>> res.i_cols_a.shape, res.v_cells_v.shape
+((1, 32), (1, 32, 32))
+>>> solve_read(np.full((4, 3), 1e-4), np.ones((8, 4)) * 0.1, row_wire_ohm=1.0).i_cols_a.shape   # a surrogate's G
+(8, 3)
+"""
+
+from memspice.circuit.crossbar import AccessTransistor, Crossbar, Readout
+from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.nodal import NodalSolver, solve_read
+from memspice.circuit.results import ReadResult, WriteResult
+from memspice.circuit.run import read, write
+from memspice.circuit.spice_writer import write_netlist
+from memspice.circuit.stimulus import SENSE, CoincidenceTrain, Drive, PulseShape, ReadStimulus, Waveform, WriteScheme
+
+__all__ = [
+    "AccessTransistor", "CoincidenceTrain", "Crossbar", "Drive", "Network", "NodalSolver", "PulseShape",
+    "ReadResult", "ReadStimulus", "Readout", "SENSE", "Topology", "Waveform", "WriteResult", "WriteScheme",
+    "build_network", "check_graph", "read", "solve_read", "to_graph", "write", "write_netlist",
+]

@@ -1,0 +1,250 @@
+"""Fast sparse nodal solver for the linear (read) crossbar, with wire, contact and driver resistance.
+
+Modified nodal analysis reduced to plain nodal analysis: every element is a
+conductance, sources fix node voltages. With the node set split into free
+nodes U and fixed nodes F (ground, row/column source outputs, the virtual
+ground), Kirchhoff's current law is
+
+    G_UU v_U = -G_UF v_F
+
+so ``G_UU`` (symmetric positive definite) is factorised once with SuperLU and
+every read vector costs one pair of triangular solves; B vectors are solved
+together as a (n_U, B) right-hand side.
+
+Elements, as built by :func:`memspice.circuit.network.build_network` (the
+same table the SPICE deck is written from):
+  * wire segments, drivers and sense resistors: conductance 1/R;
+  * a cell: device conductance g in series with the contact R_c, one
+    conductance g/(1 + g R_c) between its row and column nodes (the internal
+    node is eliminated); the device voltage is v_cell / (1 + g R_c);
+  * the TIA (circuits/tia.cir, VCVS gain A, feedback R_f): input conductance
+    (1 + A)/R_f to ground, output v_out = -A v_in;
+  * 0 V ammeters are merged away; 0-ohm elements were merged when the table was built.
+
+Devices enter through their chord conductance at the read voltage, exact for
+devices whose current is linear in v at fixed state (the resistor and VTEAM
+models); for a non-linear I-V it is the linearisation at ``v_read``. 1T1R
+cells (non-linear transistors) are not handled; use ngspice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
+
+from memspice.circuit.crossbar import Crossbar, Readout
+from memspice.circuit.network import DRIVEN, FLOATING, SENSED, Network, Topology, build_network
+from memspice.circuit.results import ReadResult
+from memspice.circuit.stimulus import Drive, ReadStimulus
+from memspice.errors import CircuitError, ParameterError
+
+
+class NodalSolver:
+    """Factorises one crossbar's nodal matrix; :meth:`solve` then takes any number of input vectors.
+
+    Build it with :meth:`for_crossbar` (conductances from the device model and
+    states) or :meth:`from_conductances` (any (rows, cols) conductance matrix,
+    e.g. a surrogate's). The solver is immutable after construction.
+    """
+
+    def __init__(self, topology: Topology, conductance_s):
+        g = np.asarray(conductance_s, dtype=float)
+        if g.shape != (topology.rows, topology.cols):
+            raise ParameterError(
+                f"conductance_s has shape {g.shape}, the crossbar is {topology.rows} x {topology.cols}"
+            )
+        if not np.all(np.isfinite(g)) or np.any(g < 0):
+            bad = np.argwhere(~np.isfinite(g) | (g < 0))[0]
+            raise ParameterError(
+                f"conductance of cell ({bad[0]}, {bad[1]}) = {float(g[tuple(bad)])!r} S; conductances must be finite and >= 0"
+            )
+        if topology.cell != "1R":
+            raise CircuitError(
+                f"the nodal solver handles 1R crossbars only (this one is {topology.cell}: its access "
+                "transistors are non-linear); use solver='ngspice'"
+            )
+        self.topology = topology
+        self.conductance_s = g.copy()
+        self.conductance_s.setflags(write=False)
+        self.network: Network = build_network(topology)
+        self._assemble()
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def for_crossbar(cls, crossbar: Crossbar, stimulus: ReadStimulus | Drive | None = None,
+                     *, v_read_v: float | None = None) -> "NodalSolver":
+        """Solver for ``crossbar``; device conductances are chord values at ``v_read_v`` (default: the model's).
+
+        ``stimulus`` only matters for its floating rows and columns.
+        """
+        if isinstance(stimulus, ReadStimulus):
+            stimulus.check(crossbar.rows, crossbar.cols)
+            stimulus = stimulus.drive(crossbar.rows, crossbar.cols)
+        return cls(Topology.of(crossbar, stimulus), crossbar.conductances_s(v_read_v))
+
+    @classmethod
+    def from_conductances(cls, conductance_s, *, row_wire_ohm: float = 0.0, col_wire_ohm: float = 0.0,
+                          contact_ohm: float = 0.0, driver_ohm: float = 0.0, readout: Readout | None = None,
+                          floating_rows=(), floating_cols=(), driven_cols=()) -> "NodalSolver":
+        """Solver for a (rows, cols) conductance matrix (S) without a device model.
+
+        ``driven_cols``: columns held by a driver instead of the readout (writes).
+        """
+        g = np.asarray(conductance_s, dtype=float)
+        if g.ndim != 2:
+            raise ParameterError(f"conductance_s must be a (rows, cols) array, got shape {g.shape}")
+        rows, cols = g.shape
+        fr, fc, dc = set(floating_rows), set(floating_cols), set(driven_cols)
+        topo = Topology(
+            rows=rows, cols=cols, row_wire_ohm=row_wire_ohm, col_wire_ohm=col_wire_ohm, contact_ohm=contact_ohm,
+            driver_ohm=driver_ohm, readout=readout or Readout(),
+            row_driven=tuple(i not in fr for i in range(rows)),
+            col_modes=tuple(FLOATING if j in fc else DRIVEN if j in dc else SENSED for j in range(cols)),
+        )
+        return cls(topo, g)
+
+    # ------------------------------------------------------------------ assembly
+    def _assemble(self) -> None:
+        net, topo = self.network, self.topology
+        n_raw = net.layout.n
+        # merge the two terminals of every 0 V ammeter (the virtual ground joins ground itself)
+        am = np.array(list(net.ammeter.values()), dtype=int).reshape(-1, 2)
+        adj = sp.coo_matrix((np.ones(len(am)), (am[:, 0], am[:, 1])), shape=(n_raw, n_raw))
+        _, label = connected_components(adj, directed=False)
+
+        a_list, b_list, g_list = [], [], []
+        for grp in net.resistors:
+            if grp.prefix == "Rct":  # contacts are folded into the cell conductance below
+                continue
+            a_list.append(label[grp.a])
+            b_list.append(label[grp.b])
+            g_list.append(np.full(grp.a.size, 1.0 / grp.ohm))
+        g = self.conductance_s
+        rc = topo.contact_ohm
+        self._g_eff = g / (1.0 + g * rc)  # device in series with its contact
+        self._row_lab = label[net.cell_row_node].ravel()
+        self._col_lab = label[net.cell_col_node].ravel()
+        a_list.append(self._row_lab)
+        b_list.append(self._col_lab)
+        g_list.append(self._g_eff.ravel())
+        ro = topo.readout
+        tia_in = np.array([label[a] for a, _ in net.tia.values()], dtype=int)
+        if tia_in.size:
+            a_list.append(tia_in)
+            b_list.append(np.full(tia_in.size, label[0]))
+            g_list.append(np.full(tia_in.size, (1.0 + ro.tia_gain) / ro.tia_feedback_ohm))
+
+        fixed_nodes = [label[0]] + [label[n] for n in net.row_source.values()] + [label[n] for n in net.col_source.values()]
+        if len(set(fixed_nodes)) != len(fixed_nodes):
+            raise CircuitError("short between driven lines: two sources set the same node; give the lines resistance")
+        a = np.concatenate(a_list)
+        b = np.concatenate(b_list)
+        gv = np.concatenate(g_list)
+        used, inv = np.unique(np.concatenate([np.asarray(fixed_nodes), a, b]), return_inverse=True)
+        nf = len(fixed_nodes)
+        fixed_c = inv[:nf]
+        a_c = inv[nf:nf + a.size]
+        b_c = inv[nf + a.size:]
+        n = used.size
+        lap = sp.coo_matrix(
+            (np.concatenate([gv, gv, -gv, -gv]), (np.concatenate([a_c, b_c, a_c, b_c]), np.concatenate([a_c, b_c, b_c, a_c]))),
+            shape=(n, n),
+        ).tocsr()
+        is_fixed = np.zeros(n, dtype=bool)
+        is_fixed[fixed_c] = True
+        free = np.flatnonzero(~is_fixed)
+        self._n = n
+        self._fixed = fixed_c  # order: ground, driven rows (ascending), driven columns (ascending)
+        self._free = free
+        self._compact = np.full(n_raw, -1)
+        self._compact[used] = np.arange(n)
+        self._label = label
+        self._g_uf = lap[free][:, fixed_c].tocsr()
+        self._lu = None
+        if free.size:
+            g_uu = lap[free][:, free].tocsc()
+            try:
+                self._lu = splu(g_uu, permc_spec="MMD_AT_PLUS_A")
+            except RuntimeError as exc:  # "Factor is exactly singular"
+                raise CircuitError(
+                    f"the crossbar's nodal matrix is singular ({exc}): some node has no conducting path "
+                    "to a source or to ground (e.g. a floating line whose cells all have zero conductance)"
+                ) from None
+
+    # ------------------------------------------------------------------ solving
+    @property
+    def n_unknowns(self) -> int:
+        """Number of free node voltages in the factorised system."""
+        return int(self._free.size)
+
+    def node_voltages(self, v_rows_v, v_cols_v=None) -> np.ndarray:
+        """(n_nodes, B) all node voltages in the solver's compact numbering."""
+        topo = self.topology
+        vr = np.atleast_2d(np.asarray(v_rows_v, dtype=float))
+        if vr.ndim != 2 or vr.shape[1] != topo.rows:
+            raise ParameterError(f"v_rows_v must have shape (rows,) or (B, rows) with rows = {topo.rows}, got {np.shape(v_rows_v)}")
+        if not np.all(np.isfinite(vr)):
+            raise ParameterError("v_rows_v contains non-finite voltages")
+        bsz = vr.shape[0]
+        driven_rows = list(self.network.row_source)
+        driven_cols = list(self.network.col_source)
+        if driven_cols:
+            if v_cols_v is None:
+                raise ParameterError(f"columns {driven_cols} are driven: give v_cols_v (cols,) or (B, cols)")
+            vc = np.broadcast_to(np.atleast_2d(np.asarray(v_cols_v, dtype=float)), (bsz, topo.cols))
+        v_fixed = np.zeros((len(self._fixed), bsz))
+        v_fixed[1:1 + len(driven_rows)] = vr[:, driven_rows].T
+        if driven_cols:
+            v_fixed[1 + len(driven_rows):] = vc[:, driven_cols].T
+        v = np.zeros((self._n, bsz))
+        v[self._fixed] = v_fixed
+        if self._lu is not None:
+            v[self._free] = self._lu.solve(np.ascontiguousarray(-(self._g_uf @ v_fixed)))
+        return v
+
+    def solve(self, v_rows_v, v_cols_v=None) -> ReadResult:
+        """Solve for row voltages (rows,) or (B, rows) (V); columns driven in a write take ``v_cols_v``.
+
+        Returns a batched :class:`ReadResult` (leading axis B, also for a single vector).
+        """
+        topo = self.topology
+        v = self.node_voltages(v_rows_v, v_cols_v)
+        bsz = v.shape[1]
+        r, c = topo.rows, topo.cols
+        v_total = (v[self._compact[self._row_lab]] - v[self._compact[self._col_lab]]).T.reshape(bsz, r, c)
+        g = self.conductance_s
+        i_cells = v_total * self._g_eff
+        v_dev = v_total / (1.0 + g * topo.contact_ohm)
+        # KCL: a column (row) wire connects only its cells and its end, so the end current is the cells' sum
+        i_cols = i_cells.sum(axis=1)
+        i_rows = i_cells.sum(axis=2)
+        floating_c = [j for j, m in enumerate(topo.col_modes) if m == FLOATING]
+        i_cols[:, floating_c] = 0.0
+        i_rows[:, [k for k, d in enumerate(topo.row_driven) if not d]] = 0.0
+        v_out = np.full((bsz, c), np.nan)
+        for j, (tin, _) in self.network.tia.items():
+            v_out[:, j] = -topo.readout.tia_gain * v[self._compact[self._label[tin]]]
+        if topo.readout.kind == "sense_resistor":
+            for j, node in self.network.sense_node.items():
+                v_out[:, j] = v[self._compact[self._label[node]]]
+        return ReadResult(i_cols_a=i_cols, i_rows_a=i_rows, v_cells_v=v_dev, i_cells_a=i_cells, v_out_v=v_out, solver="nodal")
+
+
+def solve_read(crossbar_or_conductance, v_rows_v, *, stimulus: ReadStimulus | None = None, **wiring) -> ReadResult:
+    """One-shot read: factorise and solve.
+
+    ``crossbar_or_conductance``: a :class:`Crossbar`, or a (rows, cols)
+    conductance matrix (S) with the wiring as keywords (``row_wire_ohm``,
+    ``col_wire_ohm``, ``contact_ohm``, ``driver_ohm``, ``readout``,
+    ``floating_rows``, ``floating_cols``). ``v_rows_v``: (rows,) or (B, rows).
+    To solve many batches for one crossbar keep a :class:`NodalSolver`.
+    """
+    if isinstance(crossbar_or_conductance, Crossbar):
+        if wiring:
+            raise ParameterError(f"wiring keywords {sorted(wiring)} apply to a conductance matrix; a Crossbar has its own")
+        solver = NodalSolver.for_crossbar(crossbar_or_conductance, stimulus)
+    else:
+        solver = NodalSolver.from_conductances(crossbar_or_conductance, **wiring)
+    return solver.solve(v_rows_v)

@@ -1,0 +1,128 @@
+"""``memspice crossbar netlist|read|golden``: write crossbar decks, solve reads, regenerate golden decks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from memspice.commands.output import format_table, print_json
+from memspice.errors import ParameterError
+
+
+def register(subparsers) -> None:
+    xb = subparsers.add_parser(
+        "crossbar",
+        help="crossbar netlists and reads (ngspice or the nodal solver)",
+        description="Build a crossbar of one device model, write its SPICE deck, or solve a read.",
+    )
+    sub = xb.add_subparsers(title="crossbar commands", metavar="ACTION")
+
+    net = sub.add_parser("netlist", help="write the SPICE deck of a crossbar under a stimulus")
+    _crossbar_args(net)
+    net.add_argument("--stimulus", choices=("read", "v/2", "v/3"), default="read",
+                     help="read (DC row voltages, default) or a V/2 / V/3 write pulse")
+    net.add_argument("--select", default="0,0", metavar="I,J",
+                     help="selected cell of a write as row,col (default 0,0)")
+    net.add_argument("--amplitude", type=float, default=1.0, metavar="V", help="write amplitude in volts (default 1)")
+    net.add_argument("--width", type=float, default=10e-9, metavar="S", help="write pulse plateau in seconds (default 10e-9)")
+    net.add_argument("--edge", type=float, default=1e-9, metavar="S", help="rise and fall time in seconds (default 1e-9)")
+    net.add_argument("-o", "--out", type=Path, help="write the deck to this file (default: standard output)")
+    net.set_defaults(func=_netlist)
+
+    rd = sub.add_parser("read", help="solve a DC read and print the column currents")
+    _crossbar_args(rd)
+    rd.add_argument("--solver", choices=("nodal", "ngspice"), default="nodal", help="nodal (default) or ngspice")
+    rd.add_argument("--timeout", type=float, default=300.0, metavar="S", help="ngspice timeout in seconds (default 300)")
+    rd.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    rd.set_defaults(func=_read)
+
+    gold = sub.add_parser("golden", help="regenerate the golden decks in netlists/")
+    gold.add_argument("--out", type=Path, help="folder to write to (default: netlists/ of the source checkout)")
+    gold.add_argument("--check", action="store_true", help="only compare; exit 1 if a deck differs")
+    gold.set_defaults(func=_golden)
+    xb.set_defaults(func=lambda args: (xb.print_help(), 1)[1])
+
+
+def _crossbar_args(p) -> None:
+    p.add_argument("--rows", type=int, default=8, help="number of rows (default 8)")
+    p.add_argument("--cols", type=int, default=8, help="number of columns (default 8)")
+    p.add_argument("--model", default="vteam", help="device model name (memspice.devices; default vteam)")
+    p.add_argument("--cell", choices=("1R", "1T1R"), default="1R", help="cell type (default 1R)")
+    p.add_argument("--wire-ohm", type=float, default=0.0, metavar="OHM",
+                   help="resistance of one row and one column wire segment (default 0)")
+    p.add_argument("--row-wire-ohm", type=float, metavar="OHM", help="row segment resistance (overrides --wire-ohm)")
+    p.add_argument("--col-wire-ohm", type=float, metavar="OHM", help="column segment resistance (overrides --wire-ohm)")
+    p.add_argument("--contact-ohm", type=float, default=0.0, metavar="OHM", help="contact resistance per cell (default 0)")
+    p.add_argument("--driver-ohm", type=float, default=0.0, metavar="OHM", help="driver output resistance (default 0)")
+    p.add_argument("--readout", choices=("virtual_ground", "tia", "sense_resistor"), default="virtual_ground",
+                   help="column readout (default virtual_ground)")
+    p.add_argument("--state", type=float, metavar="X", help="state of every cell (default: random, see --seed)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random states (uniform in the state range)")
+    p.add_argument("--v-read", type=float, metavar="V", help="read voltage of every row (default: the model's v_read)")
+
+
+def _build(args):
+    from memspice.circuit import Crossbar, Readout
+    from memspice.devices import get_model
+
+    model = get_model(args.model)
+    if args.state is None:
+        rng = np.random.default_rng(args.seed)
+        states = rng.uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
+    else:
+        states = np.full((args.rows, args.cols), args.state)
+    row_w = args.wire_ohm if args.row_wire_ohm is None else args.row_wire_ohm
+    col_w = args.wire_ohm if args.col_wire_ohm is None else args.col_wire_ohm
+    xb = Crossbar(model, states, cell=args.cell, row_wire_ohm=row_w, col_wire_ohm=col_w,
+                  contact_ohm=args.contact_ohm, driver_ohm=args.driver_ohm, readout=Readout(kind=args.readout))
+    v_read = model.v_read_v if args.v_read is None else args.v_read
+    return xb, np.full(args.rows, v_read)
+
+
+def _netlist(args) -> int:
+    from memspice.circuit import PulseShape, ReadStimulus, WriteScheme, write_netlist
+
+    xb, v = _build(args)
+    if args.stimulus == "read":
+        drive = ReadStimulus(v).drive(xb.rows, xb.cols)
+    else:
+        try:
+            i, j = (int(s) for s in args.select.split(","))
+        except ValueError:
+            raise ParameterError(f"--select must be ROW,COL (e.g. 3,5), got {args.select!r}") from None
+        pulse = PulseShape(width_s=args.width, rise_s=args.edge, fall_s=args.edge)
+        drive = WriteScheme(args.amplitude, (i, j), scheme=args.stimulus, pulse=pulse).drive(xb.rows, xb.cols)
+    text = write_netlist(xb, drive)
+    if args.out:
+        args.out.write_text(text)
+        print(f"wrote {args.out} ({xb.describe()})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _read(args) -> int:
+    from memspice.circuit import ReadStimulus, read
+
+    xb, v = _build(args)
+    res = read(xb, ReadStimulus(v), solver=args.solver, timeout_s=args.timeout)
+    ideal = v @ xb.conductances_s()
+    if args.json:
+        print_json({"crossbar": xb.describe(), "solver": args.solver, "v_rows_v": v, "i_cols_a": res.i_cols_a[0],
+                    "i_ideal_a": ideal, "v_out_v": res.v_out_v[0]})
+    else:
+        print(f"{xb.describe()}; solver {args.solver}")
+        rows = [(j, res.i_cols_a[0, j], ideal[j], res.i_cols_a[0, j] / ideal[j] - 1) for j in range(xb.cols)]
+        print(format_table(["column", "I [A]", "I ideal G.V [A]", "IR-drop error"], rows, "{:.9g}"))
+    return 0
+
+
+def _golden(args) -> int:
+    from memspice.circuit.golden import regenerate
+
+    changed = regenerate(args.out, check=args.check)
+    verb = "differ" if args.check else "rewritten"
+    print(f"{len(changed)} deck(s) {verb}: {', '.join(changed) or '-'}")
+    return 1 if (args.check and changed) else 0
