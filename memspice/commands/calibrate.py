@@ -1,0 +1,165 @@
+"""``memspice calibrate``: fit a surrogate pulse-update model to ngspice runs or to a measured CSV."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from memspice.commands.output import format_table, print_json
+from memspice.errors import ParameterError
+
+_EPILOG = """\
+examples:
+  memspice calibrate --from-spice vteam --experiment pulse-train --amplitude -0.2117 \\
+      --amplitude-down 0.092 --width 50e-9 --pulses 30 --family tabulated -o fitted.toml
+  memspice calibrate --from-csv examples/measured/soft_bounds_devices.csv --family soft-bounds \\
+      -o fitted.toml --report report/
+  memspice calibrate --from-spice vteam --amplitude -0.2117 --amplitude-down 0.092 --width 50e-9 \\
+      --array 32x32 --wire-ohm 10 -o in_array.toml --report report/
+
+The model file's [tile] table is the [tile] table of a training config
+(memspice train); the report is Markdown with PNG plots.
+"""
+
+
+def register(subparsers) -> None:
+    from memspice.calibrate.families import FAMILIES
+
+    p = subparsers.add_parser(
+        "calibrate",
+        help="fit a surrogate pulse-update model to ngspice pulse trains or a measured CSV",
+        description="Run a pulse-train experiment on a compact model in ngspice (one cell, or one cell "
+        "inside a crossbar) or read measured pulse responses from CSV, fit a pulse-update family of the "
+        "surrogate with bounded least squares, and write a model file (TOML) and a fit report.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from-spice", metavar="MODEL", help="compact model name (memspice.devices), simulated in ngspice")
+    src.add_argument("--from-csv", metavar="FILE", type=Path,
+                     help="pulse-response CSV: device,pulse,voltage [V],width [s],conductance [S] (see memspice.calibrate.data)")
+    p.add_argument("--family", choices=list(FAMILIES), default="soft-bounds", help="pulse-update family to fit (default soft-bounds)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="TOML", help="fitted model file to write")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md and PNG plots into DIR")
+    p.add_argument("--no-plots", action="store_true", help="report without PNG plots")
+    p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE",
+                   help="hold a model field at a value (SI), e.g. --fix g_min_s=1e-6; repeatable")
+    p.add_argument("--polarity", type=int, choices=(1, -1), help="voltage sign that raises the conductance (default: from the data)")
+    p.add_argument("--nodes", type=int, default=9, help="table nodes of the 'tabulated' family (default 9)")
+    p.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    g = p.add_argument_group("SPICE experiment (with --from-spice)")
+    g.add_argument("--experiment", choices=("pulse-train",), default="pulse-train", help="experiment to run (default pulse-train)")
+    g.add_argument("--amplitude", type=float, help="signed amplitude of the first block of pulses (V)")
+    g.add_argument("--amplitude-down", type=float, help="signed amplitude of the second block (V; default -amplitude)")
+    g.add_argument("--width", type=float, help="pulse width (s)")
+    g.add_argument("--pulses", type=int, default=20, help="pulses per block (default 20)")
+    g.add_argument("--cycles", type=int, default=1, help="up/down block pairs (default 1)")
+    g.add_argument("--x0", type=float, help="initial device state (model units; default the model's)")
+    g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="compact-model parameter override; repeatable")
+    g.add_argument("--engine", choices=("spice", "numpy"), default="spice", help="ngspice (default) or the numpy compact model")
+    g.add_argument("--backend", choices=("subprocess", "shared"), default="subprocess", help="ngspice backend")
+    g.add_argument("--held-out-pulses", type=int, metavar="N",
+                   help="also run a held-out train of N pulses per block (3 cycles) and report how well the model predicts it")
+    g.add_argument("--array", metavar="RxC", help="run the cell inside an R x C crossbar (V/2 half-select), e.g. 32x32")
+    g.add_argument("--wire-ohm", type=float, default=0.0, help="resistance of one wire segment in the array (ohm)")
+    g.add_argument("--cell", metavar="ROW,COL", help="the calibrated cell in the array (default: the far corner)")
+    g.add_argument("--workers", type=int, help="parallel processes for independent runs (default: half the cores)")
+    g.add_argument("--save-data", type=Path, metavar="CSV", help="write the simulated pulse responses as CSV")
+    p.set_defaults(func=_calibrate)
+
+
+def _pairs(items: list[str], what: str) -> dict[str, float]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ParameterError(f"{what} {item!r}: write NAME=VALUE.")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ParameterError(f"{what} {item!r}: {value!r} is not a number.") from None
+    return out
+
+
+def _where(args):
+    from memspice.calibrate.runners import NumpyCell, SpiceCell
+
+    if args.array:
+        from memspice.calibrate.inarray import SpiceArrayCell
+
+        try:
+            rows, cols = (int(x) for x in args.array.lower().split("x"))
+        except ValueError:
+            raise ParameterError(f"--array {args.array!r}: write ROWSxCOLS, e.g. 32x32.") from None
+        cell = None
+        if args.cell:
+            try:
+                cell = tuple(int(x) for x in args.cell.split(","))
+            except ValueError:
+                raise ParameterError(f"--cell {args.cell!r}: write ROW,COL, e.g. 31,31.") from None
+        return SpiceArrayCell(rows=rows, cols=cols, wire_ohm=args.wire_ohm, cell=cell, backend=args.backend)
+    if args.engine == "numpy":
+        return NumpyCell()
+    return SpiceCell(backend=args.backend)
+
+
+def _calibrate(args) -> int:
+    from memspice.calibrate import (
+        PulseTrain,
+        calibrate_compact_model,
+        calibrate_pulse_data,
+        read_pulse_csv,
+        save_calibration,
+        write_pulse_csv,
+    )
+    from memspice.calibrate.runners import ModelRef
+
+    fixed = _pairs(args.fix, "--fix")
+    if args.from_csv is not None:
+        data = read_pulse_csv(args.from_csv)
+        cal = calibrate_pulse_data(data, args.family, fixed=fixed, potentiation_polarity=args.polarity,
+                                   n_nodes=args.nodes, progress=not args.quiet and not args.json,
+                                   provenance={"source": str(args.from_csv)})
+    else:
+        if args.amplitude is None or args.width is None:
+            raise ParameterError("--from-spice needs --amplitude (V) and --width (s) of the pulses.")
+        train = PulseTrain(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down, width_s=args.width,
+                           n_up=args.pulses, cycles=args.cycles, x0=args.x0)
+        held = []
+        if args.held_out_pulses:
+            held.append(PulseTrain(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down, width_s=args.width,
+                                   n_up=args.held_out_pulses, cycles=3, x0=args.x0))
+        ref = ModelRef(args.from_spice, _pairs(args.param, "--param"))
+        cal = calibrate_compact_model(ref, train, args.family, where=_where(args), held_out=held, fixed=fixed,
+                                      n_nodes=args.nodes, workers=args.workers, progress=not args.quiet and not args.json)
+        if args.save_data:
+            from dataclasses import replace
+
+            runs = [replace(f.data[0], device=f"{f.data[0].device}-fit") for _, f in cal.fits]
+            runs += [replace(h.data, device=f"{h.data.device}-heldout{k}") for k, (_, h) in enumerate(cal.held_out)]
+            write_pulse_csv(args.save_data, runs,
+                            comments=[f"simulated by memspice calibrate: {cal.provenance.get('source', '')}",
+                                      str(cal.provenance.get("experiment", ""))])
+    paths = save_calibration(cal, args.output, args.report, plots=not args.no_plots)
+    summary = cal.summary()
+    summary["written"] = {k: str(v) for k, v in paths.items()}
+    if args.json:
+        print_json(summary)
+        return 0
+    for label, f in cal.fits:
+        print(f"{label}: {f.family} ({type(f.model).__name__}), RMS {f.fit.rms_error:.4g} S "
+              f"({100 * f.rms_rel_range:.3g} % of range), max {f.fit.max_error:.4g} S, R^2 {f.fit.r_squared:.6f}")
+    rows = []
+    first = cal.fits[0][1]
+    for name, (v, e) in first.model_params.items():
+        rows.append([name, v, e])
+    if len(cal.fits) == 1:
+        print(format_table(["parameter", "value", "std. error"], rows))
+    if cal.statistics is not None:
+        print(format_table(["d2d field", "value"], [[k, v] for k, v in cal.statistics.d2d.items()]))
+    for lab, h in cal.held_out:
+        print(f"held-out {h.label}: RMS {h.evaluation.rms_error_s:.4g} S ({100 * h.evaluation.rms_rel_range:.3g} % of range)")
+    for k, v in paths.items():
+        print(f"wrote {k}: {v}")
+    return 0
