@@ -11,6 +11,7 @@ import numpy as np
 from memspice.commands.output import format_table, print_json
 from memspice.errors import DataError
 from memspice.spice import BACKENDS, ngspice_info, simulate
+from memspice.spice.vacask_tools import vacask_info
 
 
 def register(subparsers) -> None:
@@ -18,7 +19,8 @@ def register(subparsers) -> None:
         "doctor",
         help="check that ngspice and its shared library work",
         description="Report the ngspice executable and version, whether libngspice loads "
-        "through PySpice, and whether this ngspice can load compiled Verilog-A (OSDI).",
+        "through PySpice, whether this ngspice can load compiled Verilog-A (OSDI), and the "
+        "optional second engine (VACASK with the openvaf-r compiler).",
     )
     doctor.add_argument("--json", action="store_true", help="print a JSON document instead of text")
     doctor.set_defaults(func=_doctor)
@@ -41,15 +43,19 @@ def register(subparsers) -> None:
 
 def _doctor(args) -> int:
     info = ngspice_info()
+    vacask = vacask_info()
     if args.json:
-        print_json(info)
+        print_json({**info, "vacask": vacask})
     else:
         print(f"ngspice executable : {info['executable'] or 'NOT FOUND'}")
         print(f"ngspice version    : {info['version'] or '-'}")
         print(f"shared library     : {info['shared_library'] or 'NOT LOADED'}")
         print(f"OSDI (Verilog-A)   : {'yes' if info['osdi'] else 'no (models run as behavioural subcircuits)'}")
-        for problem in info["problems"]:
+        print(f"VACASK             : {vacask.get('executable') or 'NOT FOUND'} {vacask.get('version') or ''}".rstrip())
+        print(f"openvaf-r          : {vacask.get('openvaf') or 'NOT FOUND'} {vacask.get('openvaf_version') or ''}".rstrip())
+        for problem in info["problems"] + [f"(vacask) {p}" for p in vacask.get("problems", [])]:
             print(f"problem: {problem}")
+    # ngspice is required; VACASK is the optional second engine.
     return 0 if not info["problems"] else 1
 
 

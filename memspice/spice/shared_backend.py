@@ -66,13 +66,20 @@ def _library():
             self.dead_status = int(exit_status)
             return exit_status
 
+        finished = None  # threading.Event set when a background run ends
+
         @staticmethod
-        def _background_thread_running(is_running, ngspice_id, user_data):
-            # PySpice's version returns None where the C callback wants an int.
+        def _background_thread_running(not_running, ngspice_id, user_data):
+            # ngspice calls this with false when its background thread starts
+            # and with true when it ends (the flag means "not running"; checked
+            # against ngSpice_running()). PySpice's version returns None where
+            # the C callback wants an int.
             from PySpice.Spice.NgSpice.Shared import ffi
 
             self = ffi.from_handle(user_data)
-            self._is_running = bool(is_running)
+            self._is_running = not not_running
+            if not_running and self.finished is not None:
+                self.finished.set()
             return 0
 
     with _quiet_pyspice():
@@ -155,26 +162,28 @@ class NgspiceShared:
         return self._ngs
 
     def _run_with_timeout(self, ngs, netlist: str, timeout_s: float, output: list[str]) -> None:
+        # ngSpice_running() is still false for a moment after bg_run returns,
+        # so the end of the run is taken from ngspice's own end-of-thread callback.
+        ngs.finished = threading.Event()
         try:
             ngs.exec_command("bg_run")
         except Exception:
             output.append(ngs.stdout + "\n" + ngs.stderr)
             raise_for_output("\n".join(output), netlist, failed=True)
             raise
-        deadline = time.monotonic() + timeout_s
-        time.sleep(0.001)
-        while ngs._ngspice_shared.ngSpice_running():
-            if time.monotonic() > deadline:
-                with contextlib.suppress(Exception):
-                    ngs.exec_command("bg_halt")
-                while ngs._ngspice_shared.ngSpice_running():
-                    time.sleep(0.01)
-                self._clean()
-                raise SpiceTimeout(
-                    f"ngspice ran longer than timeout_s={timeout_s:g} s and was halted; "
-                    "raise the timeout, shorten the analysis or use a smaller array"
-                )
-            time.sleep(0.002)
+        if not ngs.finished.wait(timeout_s):
+            with contextlib.suppress(Exception):
+                ngs.exec_command("bg_halt")
+            ngs.finished.wait(5.0)
+            while ngs._ngspice_shared.ngSpice_running():
+                time.sleep(0.01)
+            self._clean()
+            raise SpiceTimeout(
+                f"ngspice ran longer than timeout_s={timeout_s:g} s and was halted; "
+                "raise the timeout, shorten the analysis or use a smaller array"
+            )
+        while ngs._ngspice_shared.ngSpice_running():  # the thread is past its callback; let it exit
+            time.sleep(0.001)
         output.append(ngs.stdout + "\n" + ngs.stderr)
 
     def _clean(self) -> None:

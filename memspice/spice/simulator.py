@@ -10,6 +10,7 @@ from memspice.errors import ParameterError, SimulatorNotFound
 from memspice.spice.result import SimResult
 from memspice.spice.shared_backend import NgspiceShared
 from memspice.spice.subprocess_backend import NgspiceSubprocess, find_ngspice
+from memspice.spice.vacask import Vacask
 
 
 class Simulator(Protocol):
@@ -21,6 +22,7 @@ class Simulator(Protocol):
 
 
 BACKENDS = ("subprocess", "shared")
+ENGINES = ("ngspice", "vacask")  # circuit engines; "vacask" runs VACASK's own netlist dialect, not an ngspice deck
 
 
 def get_simulator(backend: str = "subprocess") -> Simulator:
@@ -29,6 +31,8 @@ def get_simulator(backend: str = "subprocess") -> Simulator:
         return NgspiceSubprocess()
     if backend == "shared":
         return NgspiceShared()
+    if backend == "vacask":
+        return Vacask()
     raise ParameterError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
