@@ -1,0 +1,126 @@
+"""``memspice models``: list, show, export and plot the compact device models."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from memspice.commands.output import format_table, print_json
+from memspice.errors import ParameterError
+
+
+def register(subparsers) -> None:
+    models = subparsers.add_parser(
+        "models",
+        help="compact device models: list, show, export (Verilog-A, ngspice), plot",
+        description="The compact memristor models memspice renders to ngspice, Verilog-A and numpy.",
+    )
+    sub = models.add_subparsers(title="actions", metavar="ACTION")
+
+    ls = sub.add_parser("list", help="the available models")
+    ls.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    ls.set_defaults(func=_list)
+
+    show = sub.add_parser("show", help="parameters (value, unit, range, citation) and state of one model")
+    show.add_argument("name")
+    show.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
+    show.add_argument("--json", action="store_true", help="print the model card as JSON")
+    show.set_defaults(func=_show)
+
+    export = sub.add_parser("export", help="write the Verilog-A module, ngspice subcircuit or TOML card")
+    export.add_argument("name")
+    export.add_argument("--format", choices=("va", "spice", "toml"), default="spice")
+    export.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
+    export.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    export.set_defaults(func=_export)
+
+    plot = sub.add_parser("plot", help="I-V hysteresis (3 frequencies) and pulse response, to PNG")
+    plot.add_argument("name")
+    plot.add_argument("--out", type=Path, help="PNG file (default NAME.png)")
+    plot.add_argument("--engine", choices=("numpy", "ngspice"), default="numpy")
+    plot.add_argument("--seed", type=int, default=0, help="seed of the random draws (stochastic models)")
+    plot.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
+    plot.add_argument("--json", action="store_true", help="print the plotted numbers as JSON")
+    plot.set_defaults(func=_plot)
+    models.set_defaults(func=lambda args: (models.print_help(), 1)[1])
+
+
+def _overrides(pairs: list[str]) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ParameterError(f"--param expects NAME=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ParameterError(f"--param {key}: {value!r} is not a number") from None
+    return out
+
+
+def _list(args) -> int:
+    from memspice.devices import all_model_names, get_model, model_names
+
+    rows = []
+    for name in all_model_names():
+        m = get_model(name)
+        kind = "continuous" if name in model_names() else "stochastic"
+        title = m.definition.title if kind == "continuous" else m.title
+        rows.append({"name": name, "kind": kind, "subckt": m.subckt_name, "title": title, "citation": m.citation})
+    if args.json:
+        print_json(rows)
+    else:
+        print(format_table(["name", "kind", "subckt", "title"], [[r["name"], r["kind"], r["subckt"], r["title"]] for r in rows]))
+    return 0
+
+
+def _show(args) -> int:
+    from memspice.devices import get_model
+    from memspice.devices.cards import card
+
+    doc = card(get_model(args.name, **_overrides(args.param)))
+    if args.json:
+        print_json(doc)
+        return 0
+    m = doc["model"]
+    print(f"{m['name']}: {m['title']} ({m['kind']}, subcircuit {m['subckt']})")
+    print(f"source: {m['citation']}")
+    s = doc["state"]
+    print(f"state {s['name']} in [{s['min']:g}, {s['max']:g}] {s['unit']}: {s['description']}; "
+          f"x0 = {s['x0_default']:g}; read at {s['v_read_v']:g} V")
+    rows = [[k, v["value"], v["unit"], v["range"], v["description"]] for k, v in doc["parameters"].items()]
+    print(format_table(["parameter", "value", "unit", "range", "description"], rows, "{:.6g}"))
+    if "equations" in doc:
+        print(f"i(V, X)  = {doc['equations']['current_a']}")
+        print(f"dX/dt    = {doc['equations']['dxdt_per_s']}")
+    return 0
+
+
+def _export(args) -> int:
+    from memspice.devices import get_model
+    from memspice.devices.cards import card_text
+
+    m = get_model(args.name, **_overrides(args.param))
+    text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format]()
+    if args.out:
+        args.out.write_text(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _plot(args) -> int:
+    import numpy as np
+
+    from memspice.devices import get_model
+    from memspice.devices.plots import plot_model
+
+    m = get_model(args.name, **_overrides(args.param))
+    out = args.out or Path(f"{args.name}.png")
+    summary = plot_model(m, out, engine=args.engine, rng=np.random.default_rng(args.seed))
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"wrote {out}")
+    return 0
