@@ -40,12 +40,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/memspice demo --out $(OUT)
 
+# One BLAS thread per process: on 2 cores threaded BLAS fights ngspice and itself.
 test: setup
-	$(PY) -m pytest -q
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 # Everything, the slow cases too.
 test-all: setup
-	$(PY) -m pytest -q -m ''
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -q -m ''
 
 bench: setup
 	$(PY) -m benchmarks.run_all

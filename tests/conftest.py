@@ -7,6 +7,13 @@ pass with the circuit path untested).
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per test process: on 2 cores, OpenBLAS's threads fight each
+# other (and ngspice) and small products get 10-100x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import shutil
 
 import numpy as np

@@ -1,0 +1,108 @@
+"""``memspice validate-update``: one update in ngspice next to the surrogate, cell by cell."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from memspice.commands.output import format_table, print_json
+from memspice.errors import ParameterError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "validate-update",
+        help="play an update (V/2, V/3 write or a stochastic-coincidence step) through a crossbar in ngspice "
+        "and compare every cell's dG with the surrogate",
+        description="Run one update on a crossbar in ngspice and report, per cell, the conductance change in "
+        "SPICE, in the surrogate and their difference; the half-select disturb, the worst IR-drop loss on the "
+        "programmed cells and the energy (total and per programmed cell). Writes a JSON file, a per-cell CSV and "
+        "heat maps into --out. Options override the --config file (keys: memspice/validate/config.py).",
+    )
+    p.add_argument("--config", type=Path, help="TOML job file (see memspice/validate/config.py)")
+    p.add_argument("--out", type=Path, default=Path("validate-out"), help="output folder (default validate-out)")
+    p.add_argument("--rows", type=int, help="crossbar rows (default 16)")
+    p.add_argument("--cols", type=int, help="crossbar columns (default 16)")
+    p.add_argument("--model", help="compact model (default vteam with k_on = -0.01 m/s)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="compact-model parameter override, SI (repeatable; replaces the default overrides)")
+    p.add_argument("--wire-ohm", type=float, metavar="OHM", help="row and column wire resistance per segment (default 0.01)")
+    p.add_argument("--state", type=float, metavar="X", help="state of every cell (default uniform random in [0.4, 0.9])")
+    p.add_argument("--update", choices=("write", "coincidence"), help="update kind (default write)")
+    p.add_argument("--scheme", choices=("v/2", "v/3"), help="write scheme (default v/2)")
+    p.add_argument("--amplitude", type=float, metavar="V", help="write amplitude, signed cell voltage (default -0.27)")
+    p.add_argument("--cells", metavar="I,J;I,J", help="programmed cells, e.g. '3,4;7,1' (default 6 spread cells)")
+    p.add_argument("--pulses", type=int, metavar="N", help="write pulses per cell (default 1)")
+    p.add_argument("--width", type=float, metavar="S", help="pulse plateau (default 50e-9)")
+    p.add_argument("--edge", type=float, metavar="S", help="rise and fall time (default 5e-9)")
+    p.add_argument("--surrogate", choices=("tabulated", "calibrated"),
+                   help="surrogate: tabulated from the compact model (default) or calibrated against ngspice")
+    p.add_argument("--seed", type=int, help="seed of the states and pulse trains (default 1)")
+    p.add_argument("--timeout", type=float, metavar="S", help="ngspice timeout (default 600)")
+    p.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    p.set_defaults(func=_validate)
+
+
+def _config(args):
+    from memspice.validate.config import ValidateConfig, load_validate_config
+
+    cfg = load_validate_config(args.config) if args.config else ValidateConfig()
+    rep = dataclasses.replace
+    xb = cfg.crossbar
+    kw = {k: v for k, v in (("rows", args.rows), ("cols", args.cols), ("model", args.model), ("wire_ohm", args.wire_ohm),
+                            ("state", args.state)) if v is not None}
+    if args.wire_ohm is not None:
+        kw.update(row_wire_ohm=None, col_wire_ohm=None)
+    if args.model is not None and not args.param:
+        kw["model_params"] = {}
+    if args.param:
+        params = {}
+        for item in args.param:
+            name, _, value = item.partition("=")
+            try:
+                params[name.strip()] = float(value)
+            except ValueError:
+                raise ParameterError(f"--param {item!r}: expected NAME=NUMBER, e.g. k_on_m_per_s=-0.01") from None
+        kw["model_params"] = params
+    cfg = rep(cfg, crossbar=rep(xb, **kw))
+    kw = {k: v for k, v in (("kind", args.update), ("scheme", args.scheme), ("amplitude_v", args.amplitude),
+                            ("n_pulses", args.pulses)) if v is not None}
+    if args.cells:
+        try:
+            kw["cells"] = tuple(tuple(int(s) for s in c.split(",")) for c in args.cells.split(";") if c.strip())
+        except ValueError:
+            raise ParameterError(f"--cells must look like '3,4;7,1', got {args.cells!r}") from None
+    cfg = rep(cfg, update=rep(cfg.update, **kw))
+    kw = {k: v for k, v in (("width_s", args.width), ("rise_s", args.edge), ("fall_s", args.edge)) if v is not None}
+    cfg = rep(cfg, pulse=rep(cfg.pulse, **kw))
+    if args.surrogate:
+        cfg = rep(cfg, surrogate=rep(cfg.surrogate, kind=args.surrogate))
+    if args.timeout is not None:
+        cfg = rep(cfg, spice=rep(cfg.spice, timeout_s=args.timeout))
+    if args.seed is not None:
+        cfg = rep(cfg, seed=args.seed)
+    return cfg
+
+
+def _validate(args) -> int:
+    from memspice.validate.config import run_job
+
+    cfg = _config(args)
+    val = run_job(cfg, progress=not args.json)
+    paths = val.write_outputs(args.out)
+    if args.json:
+        doc = val.to_dict(per_cell=False)
+        doc["outputs"] = {k: str(v) for k, v in paths.items()}
+        print_json(doc)
+        return 0
+    print(val.description)
+    print(format_table(["quantity", "value"], val.table()))
+    print()
+    rows = [(r["row"], r["col"], r["g_before_s"] * 1e6, r["dg_spice_s"] * 1e6, r["dg_surrogate_s"] * 1e6,
+             r["dg_error_s"] * 1e6, 100 * r["ir_loss"])
+            for r in val.cell_rows() if r["role"] == "programmed"]
+    print(format_table(["row", "col", "G before [µS]", "ΔG ngspice [µS]", "ΔG surrogate [µS]", "difference [µS]",
+                        "IR loss [%]"], rows, "{:.5g}"))
+    print(f"\nwrote {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
+    return 0
