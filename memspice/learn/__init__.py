@@ -1,0 +1,39 @@
+"""Training networks on surrogate tiles: datasets, layers, update rules, the training loop.
+
+Public API::
+
+    from memspice.learn import load_config, train
+    result = train(load_config("examples/digits_sgd.toml"), "runs/digits-sgd")
+
+See :mod:`memspice.learn.config` for every configuration key and
+:mod:`memspice.learn.rules` for the update rules.
+"""
+
+from memspice.learn.config import TrainConfig, config_from_dict, load_config
+from memspice.learn.datasets import Dataset, Split, load_digits, load_fashion_mnist, load_idx, read_idx
+from memspice.learn.layers import AnalogDense, FloatDense
+from memspice.learn.network import Network, build_network
+from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
+from memspice.learn.trainer import TrainResult, evaluate, train
+
+__all__ = [
+    "AnalogDense",
+    "Dataset",
+    "FloatDense",
+    "FloatSGD",
+    "MixedPrecision",
+    "Network",
+    "Split",
+    "StochasticCoincidence",
+    "TrainConfig",
+    "TrainResult",
+    "build_network",
+    "config_from_dict",
+    "evaluate",
+    "load_config",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_idx",
+    "read_idx",
+    "train",
+]

@@ -1,0 +1,379 @@
+"""Training configuration: TOML file -> frozen dataclasses, with every key documented.
+
+A configuration file has a top-level ``seed`` and five tables (six with the optional [cosim]). Unknown keys,
+keys of the wrong type and keys that do not apply to the chosen rule or
+dataset are errors (:class:`~memspice.errors.ConfigError`), never ignored.
+
+``seed`` (int, default 1)
+    Seeds every random draw of the run: the train/validation(/test) split,
+    the initial weights, the shuffling, the pulse trains and the devices'
+    variability. Same seed, same config -> identical metrics and weights.
+
+``[data]`` — :class:`DataConfig`
+    ``name``                "digits" (default), "fashion-mnist" or "idx".
+    ``directory``           fashion-mnist only: folder with the four IDX files
+                            (default /usr/share/datasets/fashion-mnist, from
+                            Debian's dataset-fashion-mnist package).
+    ``train_images``, ``train_labels``, ``test_images``, ``test_labels``
+                            idx only (all four required): paths of an IDX
+                            pair set, gzip'd or not (MNIST layout). Relative
+                            paths are taken from the config file's folder.
+    ``validation_fraction`` fraction of the training data held out for
+                            validation each epoch (default 0.1).
+    ``test_fraction``       digits only: fraction held out as the test set
+                            (default 0.2; digits has no official test split).
+    ``max_train``           keep only this many training samples (default all).
+    ``max_test``            keep only this many test samples (default all).
+
+``[network]`` — :class:`NetworkConfig`
+    ``sizes``               layer widths, inputs first, classes last
+                            (default [64, 32, 10], for digits). Must match
+                            the dataset (64 or 784 inputs, 10 classes).
+    ``activation``          hidden activation: "sigmoid" (default), "relu" or
+                            "logistic4" (logistic(4y), the neuron of
+                            binary-stochastic).
+                            The output is always softmax + cross-entropy.
+    ``weight_scaling_omega`` analog rules only: each layer's largest initial
+                            weight is put at ω·w_max on its tile and a
+                            digital output gain restores the layer's scale
+                            (aihwkit's weight scaling; default: none, gain 1).
+                            With few device levels (32) this spends them on
+                            the weight range the layer actually uses.
+
+``[training]`` — :class:`TrainingConfig`
+    ``epochs``              passes over the training set (default 10).
+    ``batch_size``          samples per mini-batch (default 32).
+    ``eval_batch_size``     samples per forward chunk when evaluating
+                            (default 1000; changes speed and memory only).
+
+``[rule]`` — :class:`RuleConfig`
+    ``name``                "sgd" (floating-point baseline, default),
+                            "stochastic-coincidence", "mixed-precision",
+                            "binary-stochastic", "sbe", "cbram-sc" or
+                            "tiki-taka" (the last four: issue 8, see
+                            memspice.learn.rules_binary, rules_sbe,
+                            rules_cbram_sc, rules_tiki_taka).
+    ``learning_rate``       η of the mini-batch SGD step −(η/B)Σ δ xᵀ that
+                            every rule targets (default 0.1).
+    ``bl``                  stochastic-coincidence, sbe, tiki-taka:
+                            pulse-train length BL (default 10).
+    ``update_management``   stochastic-coincidence, sbe, tiki-taka: balance
+                            the row and column probabilities (Gokmen &
+                            Vlasov 2017; default true).
+    ``refresh_every``       mixed-precision: mini-batches between refreshes
+                            of the differential pairs (default 100, 0 = never).
+    ``refresh_threshold``   mixed-precision: refresh a pair when G+ or G−
+                            is above this fraction of [g_min, g_max]
+                            (default 0.45, below the PCM fixed point 10.6 µS).
+    ``epsilon``             mixed-precision: device step ε in weight units
+                            (default: from the tile, see
+                            memspice.learn.rules.default_epsilon).
+    ``threshold``           binary-stochastic: accumulated change (weight
+                            units) that fires one pulse (default: the
+                            tile's dw_min).
+    ``sample_inputs``       binary-stochastic: Bernoulli-sample the inputs
+                            (default true). Needs network.activation =
+                            "logistic4".
+    ``rank``                sbe: outer products per mini-batch (default 1).
+    ``pulse_mode``          sbe: "coincidence" (default) or "rounded".
+    ``stream_length``       cbram-sc: bits per stochastic stream (default 64).
+    ``amplitude_bits``      cbram-sc: resolution of the CBRAM pulse-amplitude
+                            DAC (default: unquantised).
+    ``transfer_learning_rate``  tiki-taka: η of the A -> C transfer (default 0.1).
+    ``transfer_every``      tiki-taka: mini-batches between transfers (default 1).
+    ``columns_per_transfer``  tiki-taka: columns of A moved per transfer (default 1).
+    ``symmetry_pulses``     tiki-taka: up/down pulse pairs that bring A to its
+                            symmetry point (zero shift; default 500).
+
+``[cosim]`` — optional SPICE co-simulation checkpoints (``every_steps``,
+``layer``, ...): every K mini-batches a layer's tile runs as a crossbar in
+ngspice; see :mod:`memspice.learn.cosim` for its keys.
+
+``[tile]`` — the surrogate tile for every rule but "sgd"; see
+:func:`memspice.learn.tiles.tile_config_from_table` for its keys (device
+model and its parameters, weight mapping, read path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memspice.errors import ConfigError
+
+DATASETS = ("digits", "fashion-mnist", "idx")
+RULE_NAMES = (
+    "sgd", "stochastic-coincidence", "mixed-precision", "binary-stochastic", "sbe", "cbram-sc", "tiki-taka",
+)
+
+# Keys of [rule] that only one rule uses; given with another rule they are an error.
+_RULE_ONLY_KEYS = {
+    "bl": ("stochastic-coincidence", "sbe", "tiki-taka"),
+    "update_management": ("stochastic-coincidence", "sbe", "tiki-taka"),
+    "threshold": "binary-stochastic",
+    "sample_inputs": "binary-stochastic",
+    "rank": "sbe",
+    "pulse_mode": "sbe",
+    "stream_length": "cbram-sc",
+    "amplitude_bits": "cbram-sc",
+    "transfer_learning_rate": "tiki-taka",
+    "transfer_every": "tiki-taka",
+    "columns_per_transfer": "tiki-taka",
+    "symmetry_pulses": "tiki-taka",
+    "refresh_every": "mixed-precision",
+    "refresh_threshold": "mixed-precision",
+    "epsilon": "mixed-precision",
+}
+_DATA_ONLY_KEYS = {
+    "directory": "fashion-mnist",
+    "train_images": "idx",
+    "train_labels": "idx",
+    "test_images": "idx",
+    "test_labels": "idx",
+    "test_fraction": "digits",
+}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "digits"
+    directory: str | None = None
+    train_images: str | None = None
+    train_labels: str | None = None
+    test_images: str | None = None
+    test_labels: str | None = None
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.2
+    max_train: int | None = None
+    max_test: int | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    sizes: tuple[int, ...] = (64, 32, 10)
+    activation: str = "sigmoid"
+    weight_scaling_omega: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    eval_batch_size: int = 1000
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    name: str = "sgd"
+    learning_rate: float = 0.1
+    bl: int = 10
+    update_management: bool = True
+    refresh_every: int = 100
+    refresh_threshold: float = 0.45
+    epsilon: float | None = None
+    threshold: float | None = None
+    sample_inputs: bool = True
+    rank: int = 1
+    pulse_mode: str = "coincidence"
+    stream_length: int = 64
+    amplitude_bits: int | None = None
+    transfer_learning_rate: float = 0.1
+    transfer_every: int = 1
+    columns_per_transfer: int = 1
+    symmetry_pulses: int = 500
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole run. ``tile`` is the raw [tile] table (validated when the tile is built)."""
+
+    seed: int = 1
+    data: DataConfig = field(default_factory=DataConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    rule: RuleConfig = field(default_factory=RuleConfig)
+    tile: dict = field(default_factory=dict)
+    cosim: dict = field(default_factory=dict)
+    """The raw [cosim] table: SPICE co-simulation checkpoints (memspice.learn.cosim); empty = off."""
+
+    def to_dict(self) -> dict:
+        """Plain dict (TOML-shaped) of the whole configuration."""
+        out = {"seed": self.seed}
+        for name in ("data", "network", "training", "rule"):
+            section = dataclasses.asdict(getattr(self, name))
+            out[name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in section.items() if v is not None}
+        out["tile"] = self.tile
+        if self.cosim:
+            out["cosim"] = self.cosim
+        return out
+
+
+def _check_value(value, hint, where: str):
+    """``value`` converted to the field type ``hint``, or ConfigError."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _check_value(value, args[0], where)
+    if origin is tuple:
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"{where} = {value!r}: expected a non-empty list of integers, e.g. [64, 32, 10]")
+        return tuple(_check_value(v, typing.get_args(hint)[0], f"{where}[{i}]") for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} = {value!r}: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} = {value!r}: expected an integer")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} = {value!r}: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} = {value!r}: expected a string")
+        return value
+    raise AssertionError(f"unhandled config type {hint}")
+
+
+def _section(cls, table, name: str):
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{name}] must be a table, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} in [{name}]; the keys of [{name}] are: {', '.join(known)}"
+        )
+    return cls(**{k: _check_value(v, hints[k], f"{name}.{k}") for k, v in table.items()})
+
+
+def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
+    """A :class:`TrainConfig` from a TOML-shaped dict; ``base_dir`` resolves relative data paths."""
+    known = ["seed", "data", "network", "training", "rule", "tile", "cosim"]
+    unknown = sorted(set(doc) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}; the top level has: {', '.join(known)}")
+    seed = _check_value(doc.get("seed", 1), int, "seed")
+    if seed < 0:
+        raise ConfigError(f"seed = {seed}: must be >= 0")
+    data_table = dict(doc.get("data", {}))
+    data = _section(DataConfig, data_table, "data")
+    if data.name not in DATASETS:
+        raise ConfigError(f"data.name = {data.name!r}: choose one of {', '.join(DATASETS)}")
+    for key, only in _DATA_ONLY_KEYS.items():
+        if key in data_table and data.name != only:
+            raise ConfigError(f"data.{key} applies only to data.name = {only!r}, not {data.name!r}; remove it")
+    if data.name == "idx":
+        missing = [k for k in ("train_images", "train_labels", "test_images", "test_labels") if k not in data_table]
+        if missing:
+            raise ConfigError(f"data.name = 'idx' needs the paths {', '.join('data.' + m for m in missing)}")
+    if base_dir is not None:
+        resolved = {}
+        for key in ("directory", "train_images", "train_labels", "test_images", "test_labels"):
+            value = getattr(data, key)
+            if value is not None and not Path(value).is_absolute():
+                resolved[key] = str((base_dir / value).resolve())
+        data = dataclasses.replace(data, **resolved)
+    for key in ("max_train", "max_test"):
+        value = getattr(data, key)
+        if value is not None and value < 1:
+            raise ConfigError(f"data.{key} = {value}: must be >= 1 (leave it out to use all samples)")
+    for key in ("validation_fraction", "test_fraction"):
+        value = getattr(data, key)
+        if not 0.0 < value < 1.0:
+            raise ConfigError(f"data.{key} = {value}: must lie strictly between 0 and 1")
+
+    network = _section(NetworkConfig, doc.get("network", {}), "network")
+    if len(network.sizes) < 2 or min(network.sizes) < 1:
+        raise ConfigError(f"network.sizes = {list(network.sizes)}: give at least two widths, all >= 1")
+    omega = network.weight_scaling_omega
+    if omega is not None and not 0.0 < omega <= 1.0:
+        raise ConfigError(f"network.weight_scaling_omega = {omega}: must lie in (0, 1]")
+    if network.activation not in ("sigmoid", "relu", "logistic4"):
+        raise ConfigError(
+            f"network.activation = {network.activation!r}: choose 'sigmoid', 'relu' or 'logistic4' "
+            "(logistic(4y), for rule 'binary-stochastic')"
+        )
+
+    training = _section(TrainingConfig, doc.get("training", {}), "training")
+    for key in ("epochs", "batch_size", "eval_batch_size"):
+        if getattr(training, key) < 1:
+            raise ConfigError(f"training.{key} = {getattr(training, key)}: must be >= 1")
+
+    rule_table = dict(doc.get("rule", {}))
+    rule = _section(RuleConfig, rule_table, "rule")
+    if rule.name not in RULE_NAMES:
+        raise ConfigError(f"rule.name = {rule.name!r}: choose one of {', '.join(RULE_NAMES)}")
+    for key, only in _RULE_ONLY_KEYS.items():
+        allowed = only if isinstance(only, tuple) else (only,)
+        if key in rule_table and rule.name not in allowed:
+            names = " or ".join(repr(a) for a in allowed)
+            raise ConfigError(f"rule.{key} applies only to rule.name = {names}, not {rule.name!r}; remove it")
+    if not rule.learning_rate > 0.0:
+        raise ConfigError(f"rule.learning_rate = {rule.learning_rate}: must be > 0")
+    if rule.bl < 1:
+        raise ConfigError(f"rule.bl = {rule.bl}: the pulse-train length must be >= 1 (10 is typical)")
+    if rule.refresh_every < 0:
+        raise ConfigError(f"rule.refresh_every = {rule.refresh_every}: must be >= 0 (0 disables refresh)")
+    if rule.epsilon is not None and not rule.epsilon > 0.0:
+        raise ConfigError(f"rule.epsilon = {rule.epsilon}: must be > 0 (weight units)")
+    if not 0.0 < rule.refresh_threshold <= 1.0:
+        raise ConfigError(f"rule.refresh_threshold = {rule.refresh_threshold}: must lie in (0, 1]")
+    for key, low in (("rank", 1), ("stream_length", 1), ("transfer_every", 1), ("columns_per_transfer", 1),
+                     ("symmetry_pulses", 0), ("amplitude_bits", 1)):
+        value = getattr(rule, key)
+        if value is not None and value < low:
+            raise ConfigError(f"rule.{key} = {value}: must be >= {low}")
+    for key in ("threshold", "transfer_learning_rate"):
+        value = getattr(rule, key)
+        if value is not None and not value > 0.0:
+            raise ConfigError(f"rule.{key} = {value}: must be > 0")
+    if rule.pulse_mode not in ("coincidence", "rounded"):
+        raise ConfigError(f"rule.pulse_mode = {rule.pulse_mode!r}: choose 'coincidence' or 'rounded'")
+    if rule.name == "binary-stochastic" and network.activation != "logistic4":
+        raise ConfigError(
+            f"rule.name = 'binary-stochastic' trains neurons logistic(4y); set network.activation = 'logistic4' "
+            f"(not {network.activation!r})"
+        )
+
+    tile = doc.get("tile", {})
+    if not isinstance(tile, dict):
+        raise ConfigError(f"[tile] must be a table, got {tile!r}")
+    if omega is not None and rule.name == "sgd":
+        raise ConfigError("network.weight_scaling_omega applies to analog rules only, not rule.name = 'sgd'; remove it")
+    if tile and rule.name == "sgd":
+        raise ConfigError("[tile] is given but rule.name = 'sgd' trains floating-point weights; remove [tile]")
+    cosim = doc.get("cosim", {})
+    if cosim:
+        from memspice.learn.cosim import cosim_config_from_table
+
+        if cosim_config_from_table(cosim).enabled and rule.name == "sgd":
+            raise ConfigError("[cosim] checkpoints run a layer's tile in SPICE; rule.name = 'sgd' has no tiles")
+    config = TrainConfig(seed, data, network, training, rule, tile, cosim)
+    if rule.name != "sgd":
+        from memspice.learn.tiles import tile_config_from_table
+
+        tile_config_from_table(tile)  # validate now, not after the data are loaded
+    return config
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read and validate a training configuration file (TOML)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist; see examples/ for shipped configs")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+    try:
+        return config_from_dict(doc, base_dir=path.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

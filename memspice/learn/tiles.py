@@ -1,0 +1,132 @@
+"""The ``[tile]`` table of a training config -> :class:`memspice.surrogate.TileConfig`, and tiles.
+
+Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
+
+``device``        name of a pulse-update model class of
+                  :mod:`memspice.surrogate.pulse_models`: a family
+                  ("ConstantStep", "LinearStep", "SoftBounds", "ExpStep",
+                  "PowerStep", "PCMStatistical") or a preset that cites its
+                  paper ("GokmenVlasov2016", "GongReRAMSoftBounds2018",
+                  "GongReRAMExpStep2018", "TangECRAM2018",
+                  "NandakumarPCM2018"), or "Tabulated" (dG tables over G, as
+                  written by memspice calibrate). Default "ConstantStep".
+``pair_scheme``   "auto" (default), "push_pull" or "unipolar" (how a signed
+                  pulse count reaches G+ and G−; see memspice.surrogate.tile).
+``update_engine`` "auto" (default), "closed_form" or "per_pulse".
+``[tile.device_params]``  fields of the device class (``g_min_s``,
+                  ``g_max_s``, ``dg_up_s``, ``c2c_rel``, ...), documented on
+                  the class in memspice.surrogate.pulse_models; override the
+                  class defaults.
+``[tile.mapping]``  fields of :class:`memspice.surrogate.WeightMapping`
+                  (``g_min_s``, ``g_max_s``, ``w_max``); when left out, the
+                  device's [g_min_s, g_max_s] with w_max = 1.
+``[tile.read]``   fields of :class:`memspice.surrogate.ReadConfig` (``mode``,
+                  ``dac_bits``, ``adc_bits``, ``dac_range``, ``adc_range``,
+                  ``out_noise_std``, ``g_noise_rel``, ``g_noise_abs_s``,
+                  ``drift_nu``, ...) for the forward read; ``read_preset =
+                  "PCMReadNandakumar2018"`` in [tile] starts from that preset.
+``[tile.backward_read]``  the same for the transposed read (default: as [tile.read]).
+
+Unknown keys, unknown class names and invalid values are ConfigErrors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from memspice.errors import ConfigError, ParameterError
+from memspice import surrogate
+from memspice.surrogate import AnalogTile, ReadConfig, TileConfig, WeightMapping
+
+_DEVICES = {
+    name: getattr(surrogate, name)
+    for name in (
+        "ConstantStep",
+        "LinearStep",
+        "SoftBounds",
+        "ExpStep",
+        "PowerStep",
+        "PCMStatistical",
+        "GokmenVlasov2016",
+        "GongReRAMSoftBounds2018",
+        "GongReRAMExpStep2018",
+        "TangECRAM2018",
+        "NandakumarPCM2018",
+        "Tabulated",  # tables from memspice.surrogate.tabulate_compact_model / memspice.calibrate model files
+    )
+}
+_READ_PRESETS = {"ReadConfig": ReadConfig, "PCMReadNandakumar2018": surrogate.PCMReadNandakumar2018}
+_TILE_KEYS = (
+    "device", "pair_scheme", "update_engine", "read_preset", "device_params", "mapping", "read", "backward_read",
+)
+
+
+def _fields_from_table(cls, table, where: str, base=None):
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{where}] must be a table, got {table!r}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [{where}]; {cls.__name__} has: {', '.join(names)}")
+    kwargs = {}
+    for key, value in table.items():
+        if isinstance(value, list):
+            value = tuple(value)  # TOML arrays for tuple fields such as dac_range
+        if isinstance(value, dict):
+            raise ConfigError(f"{where}.{key} is a table; expected a number, string or list")
+        kwargs[key] = value
+    try:
+        if base is not None:
+            return dataclasses.replace(base, **kwargs)
+        return cls(**kwargs)
+    except (ParameterError, TypeError) as exc:
+        raise ConfigError(f"[{where}]: {exc}") from None
+
+
+def tile_config_from_table(table: dict) -> TileConfig:
+    """The :class:`TileConfig` described by a ``[tile]`` table (see the module docstring)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tile] must be a table, got {table!r}")
+    unknown = sorted(set(table) - set(_TILE_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [tile]; its keys are: {', '.join(_TILE_KEYS)}")
+    device_name = table.get("device", "ConstantStep")
+    if device_name not in _DEVICES:
+        raise ConfigError(f"tile.device = {device_name!r}: choose one of {', '.join(_DEVICES)}")
+    device = _fields_from_table(_DEVICES[device_name], table.get("device_params", {}), "tile.device_params")
+    mapping = None
+    if "mapping" in table:
+        mapping = _fields_from_table(WeightMapping, table["mapping"], "tile.mapping")
+    preset_name = table.get("read_preset", "ReadConfig")
+    if preset_name not in _READ_PRESETS:
+        raise ConfigError(f"tile.read_preset = {preset_name!r}: choose one of {', '.join(_READ_PRESETS)}")
+    read = _fields_from_table(ReadConfig, table.get("read", {}), "tile.read", base=_READ_PRESETS[preset_name]())
+    backward = None
+    if "backward_read" in table:
+        backward = _fields_from_table(ReadConfig, table["backward_read"], "tile.backward_read")
+    for key in ("pair_scheme", "update_engine"):
+        if key in table and not isinstance(table[key], str):
+            raise ConfigError(f"tile.{key} = {table[key]!r}: expected a string")
+    try:
+        return TileConfig(
+            device=device,
+            mapping=mapping,
+            read=read,
+            backward_read=backward,
+            pair_scheme=table.get("pair_scheme", "auto"),
+            update_engine=table.get("update_engine", "auto"),
+        )
+    except ParameterError as exc:
+        raise ConfigError(f"[tile]: {exc}") from None
+
+
+def make_tile(n_out: int, n_cols: int, config: TileConfig, rng: np.random.Generator) -> AnalogTile:
+    """A fresh tile (its device-to-device draws come from ``rng``, which it keeps for later draws)."""
+    return AnalogTile(n_out, n_cols, config, rng)
+
+
+def tile_from_state(state: dict, rng: np.random.Generator) -> AnalogTile:
+    """A tile restored from ``AnalogTile.state_dict()``, continuing with ``rng``."""
+    return AnalogTile.from_state_dict(state, rng)

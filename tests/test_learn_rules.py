@@ -1,0 +1,159 @@
+"""Update rules against their equations (ALGORITHMS.md sections 1 and 4), on the real AnalogTile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memspice.errors import ConfigError, ParameterError
+from memspice.learn.layers import AnalogDense, program_weights
+from memspice.learn.network import Network
+from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence, default_epsilon
+from memspice.learn.tiles import make_tile, tile_config_from_table
+
+# A noise-free constant-step device: 100 levels of 0.1 uS on [1, 11] uS, so
+# one push-pull pulse moves W by exactly 2 * 0.1 / 10 = 0.02 (w_max = 1).
+IDEAL = {"device": "ConstantStep", "device_params": {"dg_up_s": 0.1e-6, "dg_down_s": 0.1e-6}}
+
+
+def _layer(n_out, n_in, table, seed=0):
+    tile = make_tile(n_out, n_in + 1, tile_config_from_table(table), np.random.default_rng(seed))
+    program_weights(tile, np.zeros((n_out, n_in + 1)))  # push-pull pairs centred, PCM pairs at g_min
+    return AnalogDense(tile)
+
+
+@pytest.mark.parametrize("update_management", [False, True])
+def test_coincidence_counts_have_the_sgd_expectation(update_management):
+    # ALGORITHMS.md §1: E[n_ij] = BL p_i q_j with sign -sign(x_i d_j), and
+    # C_x C_d = eta_s / (BL dw_min) with eta_s = eta / B per sample, so
+    # E[n] dw_min = -(eta/B) sum_b d_b x_b^T (the mini-batch SGD step).
+    # Checked over R = 4000 independent draws against 5 standard errors.
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 1, (4, 5))
+    d = rng.normal(0, 0.3, (4, 3))
+    dw_min, eta, reps = 0.01, 0.05, 4000
+    rule = StochasticCoincidence(eta, bl=10, update_management=update_management)
+    draws = np.stack([rule.coincidence_counts(x, d, dw_min, rng) for _ in range(reps)])
+    expected = -(eta / 4) * d.T @ x / dw_min
+    stderr = draws.std(axis=0) / np.sqrt(reps)
+    assert np.all(np.abs(draws.mean(axis=0) - expected) < 5 * stderr + 1e-12)
+    assert rule.stats()["clipped_probability_fraction"] == 0.0  # the expectation holds only without clipping
+
+
+def test_coincidence_step_moves_tile_by_counts_times_dw_min():
+    # On the noise-free constant-step tile each signed count is exactly one
+    # push-pull step of 0.02 in weight units.
+    layer = _layer(3, 4, IDEAL)
+    tile = layer.tile
+    assert tile.dw_min == pytest.approx(0.02, rel=1e-12)
+    w0 = tile.get_weights()
+    rule = StochasticCoincidence(0.5, bl=10)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, (8, 4))
+    d = rng.normal(0, 0.2, (8, 3))
+    counts = rule.coincidence_counts(layer.tile_inputs(x), d, tile.dw_min, np.random.default_rng(2))
+    rule.step(Network([layer]), [x], [d], np.random.default_rng(2))
+    assert np.abs(counts).sum() > 0
+    np.testing.assert_allclose(tile.get_weights() - w0, counts * 0.02, atol=1e-12)
+
+
+def test_mixed_precision_accumulator_keeps_what_the_device_did_not_take():
+    # Nandakumar et al.: p = floor(|chi|/eps) pulses of sign(chi), chi -= p eps sign(chi).
+    # On a noise-free device (step exactly eps) the sum of applied change and
+    # accumulator equals the summed SGD steps to rounding, and |chi| < eps.
+    layer = _layer(3, 4, IDEAL)
+    rule = MixedPrecision(0.3, refresh_every=0)
+    rng = np.random.default_rng(3)
+    w0 = layer.tile.get_weights()
+    total = np.zeros_like(w0)
+    for _ in range(25):
+        x = rng.uniform(0, 1, (6, 4))
+        d = rng.normal(0, 0.2, (6, 3))
+        total -= (0.3 / 6) * d.T @ layer.tile_inputs(x)
+        rule.step(Network([layer]), [x], [d], rng)
+    chi = rule.state_dict()["chi"][0]
+    np.testing.assert_allclose(layer.tile.get_weights() - w0 + chi, total, atol=1e-12)
+    assert np.all(np.abs(chi) < 0.02)
+    assert rule.stats()["pulses"] > 0
+
+
+def test_mixed_precision_epsilon_for_pcm_is_the_set_step_from_g_min():
+    # Statistical PCM (ALGORITHMS.md §4): mean SET step 0.892 uS - 0.084 G; at
+    # G = 0.1 uS that is 0.8836 uS; on [0.1, 20] uS with w_max = 1 the weight
+    # scale is 19.9 uS per unit, so eps = 0.8836 / 19.9 = 0.04440.
+    layer = _layer(2, 2, {"device": "NandakumarPCM2018"})
+    assert default_epsilon(layer.tile) == pytest.approx((0.892 - 0.084 * 0.1) / 19.9, rel=1e-9)
+
+
+def test_mixed_precision_refresh_brings_pcm_pairs_back_below_threshold():
+    # SET-only PCM pairs fill up; a refresh re-programs every pair with a
+    # device above g_min + threshold * range to its weight with the other
+    # device at g_min. So right after it, every pair is either below the
+    # level or has one device exactly at g_min (0.1 uS).
+    layer = _layer(4, 6, {"device": "NandakumarPCM2018"})
+    rule = MixedPrecision(2.0, refresh_every=5, refresh_threshold=0.3)
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        x = rng.uniform(0, 1, (8, 6))
+        d = rng.normal(0, 1.0, (8, 4))
+        rule.step(Network([layer]), [x], [d], rng)
+    tile = layer.tile
+    level = 0.1e-6 + 0.3 * 19.9e-6
+    assert rule.stats()["refreshed_pairs"] > 0
+    below = np.maximum(tile.g_plus, tile.g_minus) < level
+    parked = np.minimum(tile.g_plus, tile.g_minus) == 0.1e-6
+    assert np.all(below | parked)
+    assert np.count_nonzero(~below) > 0  # some refreshed pairs hold weights beyond the level
+
+
+def test_float_rule_refuses_analog_layers_and_vice_versa():
+    layer = _layer(2, 2, IDEAL)
+    x, d = np.ones((1, 2)), np.ones((1, 2))
+    with pytest.raises(ParameterError, match="rule 'sgd' updates floating-point layers"):
+        FloatSGD(0.1).step(Network([layer]), [x], [d], np.random.default_rng(0))
+    from memspice.learn.layers import FloatDense
+
+    with pytest.raises(ParameterError, match="programs crossbar tiles"):
+        StochasticCoincidence(0.1).step(Network([FloatDense(np.zeros((2, 2)))]), [x], [d], np.random.default_rng(0))
+
+
+def test_tile_table_errors_name_the_key():
+    with pytest.raises(ConfigError, match=r"tile.device = 'Memristor'"):
+        tile_config_from_table({"device": "Memristor"})
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) dg_s in \[tile.device_params\]"):
+        tile_config_from_table({"device": "ConstantStep", "device_params": {"dg_s": 1e-8}})
+    with pytest.raises(ConfigError, match=r"\[tile.mapping\]"):
+        tile_config_from_table({"mapping": {"g_min_s": 2e-6, "g_max_s": 1e-6}})
+
+
+def test_weight_scaling_keeps_the_float_network_and_its_sgd_step():
+    # Same seed, same initial weights: the analog network with omega = 0.5 must
+    # present the floating-point network's weights (to rounding), with each
+    # layer's largest tile weight at exactly 0.5 w_max (aihwkit's weight scaling).
+    from memspice.learn.network import build_network
+
+    table = tile_config_from_table(IDEAL)
+    fp = build_network([6, 5, 3], np.random.default_rng(9))
+    rngs = iter(np.random.default_rng(s) for s in range(2))
+    an = build_network(
+        [6, 5, 3], np.random.default_rng(9), tile_factory=lambda o, i: make_tile(o, i, table, next(rngs)),
+        weight_scaling_omega=0.5,
+    )
+    for (wf, bf), (wa, ba), layer in zip(fp.weights(), an.weights(), an.layers):
+        np.testing.assert_allclose(wa, wf, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(ba, bf)
+        assert np.abs(layer.tile.get_weights()).max() == pytest.approx(0.5, rel=1e-12)
+    # Mixed precision on the scaled layer: s * (tile change + chi) is the float
+    # SGD step -(eta/B) sum delta x^T of the layer's own weights.
+    layer = an.layers[0]
+    rule = MixedPrecision(0.3, refresh_every=0)
+    rng = np.random.default_rng(3)
+    w0 = layer.out_scale * layer.tile.get_weights()
+    total = np.zeros_like(w0)
+    for _ in range(10):
+        x = rng.uniform(0, 1, (6, 6))
+        d = rng.normal(0, 0.2, (6, 5))
+        total -= (0.3 / 6) * d.T @ layer.tile_inputs(x)
+        rule.step(Network([layer]), [x], [d], rng)
+    chi = rule.state_dict()["chi"][0]
+    np.testing.assert_allclose(layer.out_scale * (layer.tile.get_weights() + chi) - w0, total, atol=1e-12)
