@@ -1,0 +1,76 @@
+"""Write the sweep files of the Babu et al. study: accuracy against dynamic range, levels and variability.
+
+Babu, Rudy, ... "Stochastic Deep Learning in Memristive Networks" (arXiv 1711.03640) train with the
+stochastic pulse-coincidence update and vary the device: dynamic range G_max/G_min, number of
+conductance levels, and the variability of the programming step. Their claims (ALGORITHMS.md §1):
+within 3 % of floating point with a dynamic range as low as 15 and 32 levels; programming
+variability is the parameter that hurts most.
+
+The sweep machinery crosses independent lists, but a device step depends on two of them
+(dg = (G_max - G_min) / levels), so every (dynamic range, levels) pair is written as one [[cases]]
+entry and crossed with the [grid] of variabilities. The results table has the device parameters;
+babu_heatmap.py recovers dynamic range = g_max_s / G_min and levels = (g_max_s - G_min) / dg_up_s.
+
+    python examples/studies/make_babu_study.py            # writes babu_fashion_sweep.toml and _quick.toml
+    memspice sweep examples/studies/babu_fashion_quick.toml --workers 2
+    python examples/studies/babu_heatmap.py examples/studies/babu_fashion_quick.csv --baseline 0.85
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import tomli_w
+
+G_MIN_S = 1.0e-6  # as in babu_fashion_base.toml
+HERE = Path(__file__).resolve().parent
+
+FULL = {
+    "dynamic_range": [5, 10, 15, 25, 50, 100],
+    "levels": [8, 16, 32, 64, 128, 256],
+    "variability": [0.0, 0.1, 0.2, 0.3, 0.5],
+    "overrides": {},
+}
+QUICK = {  # a corner of the full study that runs in about an hour on 2 cores
+    "dynamic_range": [5, 15, 100],
+    "levels": [8, 32, 256],
+    "variability": [0.0, 0.5],
+    "overrides": {"data.max_train": 6000, "data.max_test": 2000, "network.sizes": [784, 64, 10],
+                  "training.epochs": 3},
+}
+
+
+def sweep_document(spec: dict, name: str, output: str) -> dict:
+    cases = []
+    for dr in spec["dynamic_range"]:
+        g_max = dr * G_MIN_S
+        for n in spec["levels"]:
+            dg = (g_max - G_MIN_S) / n
+            cases.append({
+                "tile.device_params.g_max_s": g_max, "tile.mapping.g_max_s": g_max,
+                "tile.device_params.dg_up_s": dg, "tile.device_params.dg_down_s": dg,
+            })
+    return {
+        "sweep": {"kind": "train", "name": name, "output": output},
+        "base": {"config": "babu_fashion_base.toml", **spec["overrides"]},
+        "grid": {"tile.device_params.c2c_rel": spec["variability"]},
+        "cases": cases,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE, help="folder for the sweep files (default: beside this script)")
+    args = ap.parse_args()
+    for spec, stem in ((FULL, "babu_fashion_sweep"), (QUICK, "babu_fashion_quick")):
+        path = args.out / f"{stem}.toml"
+        doc = sweep_document(spec, stem, f"{stem}.csv")
+        header = (f"# Written by make_babu_study.py (do not edit by hand): {len(doc['cases'])} (dynamic range, levels)"
+                  f" cases x {len(spec['variability'])} variabilities.\n")
+        path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

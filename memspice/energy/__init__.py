@@ -1,0 +1,25 @@
+"""Energy of crossbar training: a per-read / per-pulse table measured in ngspice, and run estimates.
+
+>>> from memspice.devices import get_model
+>>> from memspice.circuit import Crossbar
+>>> from memspice.energy import EnergySettings, measure_energy_table, save_table, EnergyModel
+>>> xb = Crossbar.uniform(get_model("resistor", r_on_ohm=1e4, r_off_ohm=1e4), 4, 4, 1.0)
+>>> table = measure_energy_table(xb, EnergySettings(v_read_v=0.2))        # doctest: +SKIP
+>>> save_table(table, "energy.toml")                                    # doctest: +SKIP
+>>> EnergyModel(table).estimate(per_layer_counts, shapes)               # doctest: +SKIP
+
+The counts come from :mod:`memspice.learn.counters` (the trainer writes them
+to ``counters.csv`` of every run); :func:`estimate_run` applies a model to a run.
+"""
+
+from memspice.energy.config import energy_model_from_table
+from memspice.energy.estimate import DigitalCosts, EnergyModel, energy_columns
+from memspice.energy.measure import EnergySettings, describe_crossbar, measure_energy_table, transpose_crossbar
+from memspice.energy.run import estimate_run
+from memspice.energy.table import EnergyEntry, EnergyTable, load_table, save_table
+
+__all__ = [
+    "DigitalCosts", "EnergyEntry", "EnergyModel", "EnergySettings", "EnergyTable", "describe_crossbar",
+    "energy_columns", "energy_model_from_table", "estimate_run", "load_table", "measure_energy_table",
+    "save_table", "transpose_crossbar",
+]
