@@ -89,6 +89,11 @@ dataset are errors (:class:`~memspice.errors.ConfigError`), never ignored.
 ``layer``, ...): every K mini-batches a layer's tile runs as a crossbar in
 ngspice; see :mod:`memspice.learn.cosim` for its keys.
 
+``[energy]`` — optional energy accounting: ``table`` (a SPICE-measured energy
+table from ``memspice energy measure``, path relative to the config) and the
+encodings and digital costs of :mod:`memspice.energy.config`; adds
+``energy_*_j`` columns to metrics.csv.
+
 ``[tile]`` — the surrogate tile for every rule but "sgd"; see
 :func:`memspice.learn.tiles.tile_config_from_table` for its keys (device
 model and its parameters, weight mapping, read path).
@@ -199,6 +204,8 @@ class TrainConfig:
     tile: dict = field(default_factory=dict)
     cosim: dict = field(default_factory=dict)
     """The raw [cosim] table: SPICE co-simulation checkpoints (memspice.learn.cosim); empty = off."""
+    energy: dict = field(default_factory=dict)
+    """The raw [energy] table: energy model for the per-epoch estimate (memspice.energy.config); empty = counts only."""
 
     def to_dict(self) -> dict:
         """Plain dict (TOML-shaped) of the whole configuration."""
@@ -206,9 +213,20 @@ class TrainConfig:
         for name in ("data", "network", "training", "rule"):
             section = dataclasses.asdict(getattr(self, name))
             out[name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in section.items() if v is not None}
-        out["tile"] = self.tile
+        # Keys that belong to another rule or data set are left out (their
+        # defaults are inert here), so the dict loads back with config_from_dict.
+        for key, only in _RULE_ONLY_KEYS.items():
+            if self.rule.name not in (only if isinstance(only, tuple) else (only,)):
+                out["rule"].pop(key, None)
+        for key, only in _DATA_ONLY_KEYS.items():
+            if self.data.name != only:
+                out["data"].pop(key, None)
+        if self.tile:
+            out["tile"] = self.tile
         if self.cosim:
             out["cosim"] = self.cosim
+        if self.energy:
+            out["energy"] = self.energy
         return out
 
 
@@ -256,10 +274,15 @@ def _section(cls, table, name: str):
 
 def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     """A :class:`TrainConfig` from a TOML-shaped dict; ``base_dir`` resolves relative data paths."""
-    known = ["seed", "data", "network", "training", "rule", "tile", "cosim"]
+    known = ["seed", "data", "network", "training", "rule", "tile", "cosim", "energy"]
+    if not isinstance(doc, dict):
+        raise ConfigError(f"a training configuration is a TOML table, got {type(doc).__name__}")
     unknown = sorted(set(doc) - set(known))
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {', '.join(unknown)}; the top level has: {', '.join(known)}")
+    for name in known[1:]:
+        if name in doc and not isinstance(doc[name], dict):
+            raise ConfigError(f"[{name}] must be a table (a [{name}] section with key = value lines), got {doc[name]!r}")
     seed = _check_value(doc.get("seed", 1), int, "seed")
     if seed < 0:
         raise ConfigError(f"seed = {seed}: must be >= 0")
@@ -356,7 +379,15 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
 
         if cosim_config_from_table(cosim).enabled and rule.name == "sgd":
             raise ConfigError("[cosim] checkpoints run a layer's tile in SPICE; rule.name = 'sgd' has no tiles")
-    config = TrainConfig(seed, data, network, training, rule, tile, cosim)
+    energy = doc.get("energy", {})
+    if energy:
+        from memspice.energy.config import energy_model_from_table
+
+        energy = dict(energy)
+        if base_dir is not None and "table" in energy and not Path(energy["table"]).is_absolute():
+            energy["table"] = str((base_dir / energy["table"]).resolve())
+        energy_model_from_table(energy)  # checks the keys and loads the table now, not mid-run
+    config = TrainConfig(seed, data, network, training, rule, tile, cosim, energy)
     if rule.name != "sgd":
         from memspice.learn.tiles import tile_config_from_table
 
