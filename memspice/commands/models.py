@@ -16,6 +16,9 @@ def register(subparsers) -> None:
         description="The compact memristor models memspice renders to ngspice, Verilog-A and numpy.",
     )
     sub = models.add_subparsers(title="actions", metavar="ACTION")
+    from memspice.commands.models_import import add_import_action  # `models import`: user Verilog-A devices
+
+    add_import_action(sub)
 
     ls = sub.add_parser("list", help="the available models")
     ls.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
@@ -67,6 +70,9 @@ def _list(args) -> int:
         kind = "continuous" if name in model_names() else "stochastic"
         title = m.definition.title if kind == "continuous" else m.title
         rows.append({"name": name, "kind": kind, "subckt": m.subckt_name, "title": title, "citation": m.citation})
+    from memspice.commands.models_import import imported_rows
+
+    rows += imported_rows()  # Verilog-A models imported with `memspice models import`
     if args.json:
         print_json(rows)
     else:
@@ -75,9 +81,19 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
-    from memspice.devices import get_model
+    from memspice.commands.models_import import describe_card, imported_card
+    from memspice.devices import all_model_names, get_model
     from memspice.devices.cards import card
 
+    imported = imported_card(args.name) if args.name not in all_model_names() else None
+    if imported is not None:  # a model imported with `memspice models import`
+        if args.param:
+            raise ParameterError("--param does not apply to an imported model; re-import it with --param")
+        if args.json:
+            print_json(imported)
+        else:
+            print(describe_card(imported))
+        return 0
     doc = card(get_model(args.name, **_overrides(args.param)))
     if args.json:
         print_json(doc)
