@@ -73,13 +73,63 @@ def _tile_of(layer, rule_name: str):
     return tile
 
 
-def _signed_trains(fires: np.ndarray, sign: np.ndarray):
-    """Sparse (B·BL, n) matrix of ±1 pulses: ``fires`` (B, BL, n) bool, ``sign`` (B, n) of the lines."""
-    batch, bl, n = fires.shape
-    slot, line = np.nonzero(fires.reshape(batch * bl, n))  # row-major: already in CSR order
+def _per_slot_trains(prob: np.ndarray, bl: int, sign: np.ndarray, rng: np.random.Generator):
+    """As ``_bernoulli_trains``, with one float32 uniform per (sample, slot, line) (the original
+    random stream: probabilities resolved to 2**-24)."""
+    batch, n = prob.shape
+    u = rng.random((batch, bl, n), dtype=np.float32)
+    fires = np.flatnonzero(u < prob[:, None, :].astype(np.float32))  # row-major: already in CSR order
+    slot, line = np.divmod(fires, n)
     indptr = np.zeros(batch * bl + 1, dtype=np.int64)
     np.cumsum(np.bincount(slot, minlength=batch * bl), out=indptr[1:])
     return sp.csr_matrix((sign[slot // bl, line].astype(np.float64), line, indptr), shape=(batch * bl, n))
+
+
+def _bernoulli_trains(prob: np.ndarray, bl: int, sign: np.ndarray, rng: np.random.Generator):
+    """Sparse (B·BL, n) matrix of ±1 pulses: line i of sample b fires in each of
+    the ``bl`` slots independently with probability ``prob[b, i]`` (clipped to
+    [0, 1]), with the sign ``sign[b, i]``; row b·BL + t is slot t of sample b.
+
+    Drawn by geometric skipping, the same law as one uniform per slot but
+    with about one draw per *pulse* instead of one per slot: in a Bernoulli(p)
+    train the slot of the first pulse and the gaps between pulses are
+    independent geometric variables, G = floor(ln(1 − u)/ln(1 − p)),
+    P(G = g) = (1 − p)^g p (inversion of one uniform u; Devroye 1986, §X.2).
+    Lines with p = 0 draw nothing; p = 1 gives G = 0 (every slot fires).
+    """
+    batch, n = prob.shape
+    flat = prob.reshape(-1)
+    line = np.flatnonzero(flat > 0.0)
+    pl = np.minimum(flat[line], 1.0)
+    u = rng.random(line.size)
+    # a line fires at all iff u < 1 - (1 - p)^bl <= bl·p: the logarithms are
+    # needed only for the few lines below the cheap bound (the others have G >= bl)
+    first = np.flatnonzero(u < bl * pl)
+    line, u, pl = line[first], u[first], pl[first]
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-pl)  # ln(1 - p) < 0; -inf for p = 1
+    pos = np.floor(np.log1p(-u) / log_q)  # slot of the first pulse
+    ev_line, ev_slot = [], []
+    while True:
+        alive = pos < bl
+        line, pos, log_q = line[alive], pos[alive], log_q[alive]
+        if line.size == 0:
+            break
+        ev_line.append(line)
+        ev_slot.append(pos)
+        pos = pos + 1.0 + np.floor(np.log1p(-rng.random(line.size)) / log_q)  # next pulse after a geometric gap
+    if ev_line:
+        line = np.concatenate(ev_line)
+        slot = np.concatenate(ev_slot).astype(np.int64)
+    else:
+        line = np.zeros(0, dtype=np.int64)
+        slot = np.zeros(0, dtype=np.int64)
+    b, i = np.divmod(line, n)
+    data = sign.reshape(-1)[line].astype(np.float64)
+    return sp.csr_matrix((data, (b * bl + slot, i)), shape=(batch * bl, n))
+
+
+_SAMPLERS = {"per_slot": _per_slot_trains, "geometric": _bernoulli_trains}
 
 
 class StochasticCoincidence:
@@ -106,6 +156,12 @@ class StochasticCoincidence:
     balanced so that small errors are not drowned in Bernoulli noise. Without
     it C_x = C_δ = C, as written in ALGORITHMS.md §1.
 
+    ``sampler``: how the trains are drawn, both with the law above:
+    ``"per_slot"`` (default) one uniform per slot, the random stream of
+    earlier versions; ``"geometric"`` one draw per pulse by geometric
+    skipping, about 2x faster for the whole update (a different stream, so
+    seeded runs change).
+
     Probabilities above 1 are clipped to 1 as the method prescribes; the
     fraction of clipped probabilities is counted and reported in ``stats()``.
     """
@@ -113,8 +169,11 @@ class StochasticCoincidence:
     name = "stochastic-coincidence"
     needs_tiles = True
 
-    def __init__(self, learning_rate: float, bl: int = 10, update_management: bool = True):
+    def __init__(self, learning_rate: float, bl: int = 10, update_management: bool = True, sampler: str = "per_slot"):
         self.learning_rate = _positive("learning_rate", learning_rate)
+        if sampler not in _SAMPLERS:
+            raise ParameterError(f"sampler = {sampler!r}; choose 'per_slot' or 'geometric'")
+        self.sampler = sampler
         if int(bl) != bl or bl < 1:
             raise ParameterError(f"bl (pulse-train length) = {bl}; it must be a positive integer (10 is typical)")
         self.bl = int(bl)
@@ -130,32 +189,40 @@ class StochasticCoincidence:
 
         ``on_trains(rows, cols, counts)``: optional callback given the pulse trains (operation counters).
         """
+        counts = self._sparse_counts(x, delta, dw_min, rng, on_trains)
+        if counts is None:
+            return np.zeros((delta.shape[1], x.shape[1]), dtype=np.int64)
+        return counts.toarray()
+
+    def _sparse_counts(self, x, delta, dw_min, rng, on_trains=None):
+        """As ``coincidence_counts``, as a CSR matrix of int64 (None: no pulses possible)."""
         batch = x.shape[0]
         c2 = self.learning_rate / (batch * self.bl * dw_min)
         c_x = c_d = np.sqrt(c2)
         if self.update_management:
             m_x, m_d = float(np.abs(x).max()), float(np.abs(delta).max())
             if m_x == 0.0 or m_d == 0.0:
-                return np.zeros((delta.shape[1], x.shape[1]), dtype=np.int64)
+                return None
             c_x, c_d = np.sqrt(c2 * m_d / m_x), np.sqrt(c2 * m_x / m_d)
         p = c_x * np.abs(x)
         q = c_d * np.abs(delta)
         self._n_probabilities += p.size + q.size
         self._n_clipped += int(np.count_nonzero(p > 1.0)) + int(np.count_nonzero(q > 1.0))
-        # Pulse trains: one uniform per (sample, slot, line), drawn in float32
-        # (probabilities resolved to 2**-24, far below any C·|x| that matters).
-        u_rows = rng.random((batch, self.bl, x.shape[1]), dtype=np.float32)
-        u_cols = rng.random((batch, self.bl, delta.shape[1]), dtype=np.float32)
-        rows = _signed_trains(u_rows < p[:, None, :].astype(np.float32), np.sign(x))
-        cols = _signed_trains(u_cols < q[:, None, :].astype(np.float32), np.sign(delta))
+        # Pulse trains: independent Bernoulli slots per (sample, line); the
+        # "geometric" sampler draws them pulse by pulse (_bernoulli_trains, the
+        # same law at ~1/10 of the draws), "per_slot" one uniform per slot.
+        draw = _SAMPLERS[self.sampler]
+        rows = draw(p, self.bl, np.sign(x), rng)
+        cols = draw(q, self.bl, np.sign(delta), rng)
         # n = −Σ_slots cols_slotᵀ rows_slot. The trains are sparse (a few % of
         # slots fire), so a sparse product costs about one operation per
         # coincidence instead of n_out·B·BL·n_in for the dense one; counts are
-        # exact integers either way.
-        counts = -(cols.T @ rows).toarray().astype(np.int64)  # minus: the update is −η δ xᵀ
-        self._n_pulses += int(np.abs(counts).sum())
+        # exact integers either way (CSR @ CSR: a CSR result, row-major dense).
+        counts = cols.T.tocsr() @ rows
+        counts.data = -np.rint(counts.data).astype(np.int64)  # minus: the update is −η δ xᵀ
+        self._n_pulses += int(np.abs(counts.data).sum())
         if on_trains is not None:
-            on_trains(rows, cols, counts)
+            on_trains(rows, cols, counts.toarray())
         return counts
 
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
@@ -163,7 +230,9 @@ class StochasticCoincidence:
             tile = _tile_of(layer, self.name)
             xt, dt = layer.update_operands(x, d)
             hook = train_hook(self, k, xt.shape[0])  # operation counters: one outer product per sample
-            tile.apply_pulses(self.coincidence_counts(xt, dt, tile.dw_min, rng, on_trains=hook))
+            counts = self._sparse_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
+            if counts is not None:
+                tile.apply_pulses(counts)  # sparse: only the pulsed cells are visited
 
     def state_dict(self) -> dict:
         return {

@@ -142,8 +142,19 @@ class AnalogTile:
         d = self.draws
         return int(np.count_nonzero((d.range_s <= 0.0) | ((d.f_up <= 0.0) & (d.f_down <= 0.0))))
 
-    def _changed(self) -> None:
+    def _changed(self, cells: np.ndarray | None = None) -> None:
+        """Drop what was derived from the state; ``cells`` (flat cell indices): only those changed.
+
+        After a sparse update the shared ideal weight matrix "w" is patched at
+        the changed cells with the same expression as a full recompute (so the
+        values are bit-identical); everything else is rebuilt on demand.
+        """
+        w = self._cache.get("w") if cells is not None else None
         self._cache.clear()
+        if w is not None:
+            flat_g = self._g.reshape(2, -1)
+            w.reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / self.mapping.g_scale_s
+            self._cache["w"] = w
 
     def get_weights(self) -> np.ndarray:
         """W = (G+ - G-) / g_scale of the programmed state (no drift, no noise), shape (n_out, n_in)."""
@@ -207,10 +218,36 @@ class AnalogTile:
 
     # -- reads ------------------------------------------------------------------
 
-    def _weights_for(self, read: ReadConfig, key: str) -> np.ndarray:
+    def _eff_g(self, read: ReadConfig) -> np.ndarray:
+        """effective_conductances(read), cached until the next state change (drift costs an exp per device)."""
+        if not read.has_drift or self._nu is None:
+            return self._g
+        key = ("geff", read.drift_t0_s)
         if key not in self._cache:
-            g = self.effective_conductances(read)
+            self._cache[key] = self.effective_conductances(read)
+        return self._cache[key]
+
+    def _weights_for(self, read: ReadConfig, key: str) -> np.ndarray:
+        # without drift the forward and backward reads share one W (key "w"),
+        # which a sparse update patches in place (see _changed)
+        if not (read.has_drift and self._nu is not None):
+            key = "w"
+        if key not in self._cache:
+            g = self._eff_g(read)
             self._cache[key] = (g[0] - g[1]) / self.mapping.g_scale_s
+        return self._cache[key]
+
+    def _noise_var(self, read: ReadConfig) -> np.ndarray:
+        """Per-pair conductance read-noise variance (sigma+^2 + sigma-^2)/g_scale^2, (n_out, n_in) float32.
+
+        Depends only on the state, so it is computed once per state change, not
+        per read; float32 is ample for a noise standard deviation (rel. 1e-7).
+        """
+        key = ("sig2", read.has_drift, read.drift_t0_s, read.g_noise_rel, read.g_noise_abs_s)
+        if key not in self._cache:
+            g = self._eff_g(read)
+            sig2 = ((read.g_noise_rel * g + read.g_noise_abs_s) ** 2).sum(axis=0) / self.mapping.g_scale_s**2
+            self._cache[key] = sig2.astype(np.float32)
         return self._cache[key]
 
     def _ir_reader(self, read: ReadConfig, transpose: bool):
@@ -219,7 +256,7 @@ class AnalogTile:
 
         key = "ir_bwd" if transpose else "ir_fwd"
         if key not in self._cache:
-            g = self.effective_conductances(read)
+            g = self._eff_g(read)
             self._cache[key] = IRDropReader.build(
                 g[0], g[1], read.wire_r_ohm, read.v_read_v, self.mapping.g_scale_s, transpose
             )
@@ -241,7 +278,8 @@ class AnalogTile:
         if xb.ndim != 2 or xb.shape[1] != n_vec:
             what = "backward(d)" if transpose else "forward(x)"
             raise ParameterError(f"{what}: expected shape (B, {n_vec}) or ({n_vec},), got {x.shape}.")
-        if not np.all(np.isfinite(xb)):
+        # one reduction instead of an isfinite pass; the full check only if the sum is not finite
+        if not np.isfinite(xb.sum()) and not np.all(np.isfinite(xb)):
             raise ParameterError("read input contains NaN or inf.")
         if read.dac_bits is not None:
             xb = quantise(xb, read.dac_bits, read.dac_range, read.out_of_range, "DAC input")
@@ -257,10 +295,11 @@ class AnalogTile:
             # y_b += sum_i eps_bji x_bi is Gaussian with variance
             # sum_i (sigma+_ji^2 + sigma-_ji^2) x_bi^2 / g_scale^2, drawn
             # exactly per output with one extra matrix product.
-            g = self.effective_conductances(read)
-            sig2 = ((read.g_noise_rel * g + read.g_noise_abs_s) ** 2).sum(axis=0) / self.mapping.g_scale_s**2
-            var = (xb * xb) @ (sig2 if transpose else sig2.T)
-            y = y + np.sqrt(var) * self.rng.standard_normal(y.shape)
+            sig2 = self._noise_var(read)
+            x2 = np.square(xb, dtype=np.float32)
+            std = np.sqrt(x2 @ (sig2 if transpose else sig2.T))
+            std *= self.rng.standard_normal(y.shape, dtype=np.float32)
+            y = y + std
         if read.out_noise_std > 0.0:
             y = y + read.out_noise_std * self.rng.standard_normal(y.shape)
         if read.adc_bits is not None:
@@ -275,7 +314,16 @@ class AnalogTile:
         The pulses go to the devices as the pair scheme says (module docstring);
         the device model adds its nonlinearity, bounds, device-to-device and
         cycle-to-cycle variation. Only cells with n != 0 are touched.
+
+        ``n`` may also be a scipy sparse matrix (e.g. coincidence counts, where
+        well under 1 % of the cells are pulsed): the pulsed cells are then taken
+        from its stored entries instead of a scan of the whole tile, with the
+        same result as the dense array.
         """
+        if hasattr(n, "tocoo") and not isinstance(n, np.ndarray):
+            if self._apply_sparse(n):
+                return
+            n = n.toarray()
         n = np.asarray(n)
         if n.shape != self.shape:
             raise ParameterError(f"apply_pulses: n has shape {n.shape}, the tile is {self.shape}.")
@@ -316,9 +364,38 @@ class AnalogTile:
         else:  # unipolar: potentiation on G+ (n > 0) or G- (n < 0)
             dev_idx = np.where(counts > 0, cells, cells + n_cells)
             dev_n = np.abs(counts)
-        self._pulse_devices(dev_idx, dev_n)
+        self._pulse_devices(dev_idx, dev_n, cells)
 
-    def _pulse_devices(self, dev_idx: np.ndarray, dev_n: np.ndarray) -> None:
+    def _apply_sparse(self, n) -> bool:
+        """Sparse-matrix counts: apply them and return True, or False when the dense path should run."""
+        if n.shape != self.shape:
+            raise ParameterError(f"apply_pulses: n has shape {n.shape}, the tile is {self.shape}.")
+        csr = n.tocsr()
+        if not csr.has_canonical_format:  # canonical: row-major sorted, as np.flatnonzero of the dense array
+            csr = csr.copy()
+            csr.sum_duplicates()
+        if not np.issubdtype(csr.data.dtype, np.integer):
+            if not (np.all(np.isfinite(csr.data)) and np.all(csr.data == np.rint(csr.data))):
+                raise ParameterError("apply_pulses: pulse counts must be integers (got non-integer values).")
+        nz = np.flatnonzero(csr.data)
+        n_cells = self.n_out * self.n_in
+        if nz.size == 0:
+            return True
+        if self._engine() is not None and self._nu is None and nz.size > 0.25 * n_cells:
+            return False  # dense enough for the dense pass (the same path a dense array takes)
+        row = np.repeat(np.arange(self.n_out, dtype=np.int64), np.diff(csr.indptr))
+        cells = (row * self.n_in + csr.indices)[nz]
+        counts = csr.data[nz].astype(np.int64)
+        if self.config.scheme == "push_pull":
+            dev_idx = np.concatenate([cells, cells + n_cells])
+            dev_n = np.concatenate([counts, -counts])
+        else:
+            dev_idx = np.where(counts > 0, cells, cells + n_cells)
+            dev_n = np.abs(counts)
+        self._pulse_devices(dev_idx, dev_n, cells)
+        return True
+
+    def _pulse_devices(self, dev_idx: np.ndarray, dev_n: np.ndarray, cells: np.ndarray | None = None) -> None:
         g = self._g.reshape(-1)
         if self._nu is not None:
             # a pulse acts on the drifted state and restarts the device's drift clock
@@ -338,7 +415,7 @@ class AnalogTile:
                 f_down=d.f_down.reshape(-1)[dev_idx],
             )
             g[dev_idx] = apply_pulse_counts(self.config.device, g[dev_idx], dev_n, sub, self.rng, self.config.update_engine)
-        self._changed()
+        self._changed(cells)
 
     def _engine(self) -> AffineUpdateEngine | None:
         """The precomputed closed-form engine, for affine models (None: per-pulse engine)."""
