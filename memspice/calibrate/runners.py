@@ -3,7 +3,9 @@
 Where an experiment runs is a value too:
 
 ``NumpyCell()``            the compact model's own numpy integrator (fast, no circuit);
-``SpiceCell()``            one cell driven by an ideal PWL source in ngspice;
+``SpiceCell()``            one cell driven by an ideal PWL source in ngspice
+                           (``SpiceCell(engine="vacask")``: the model's
+                           Verilog-A in VACASK);
 ``SpiceArrayCell(...)``    the same cell inside a crossbar with wire resistance,
                            written by memspice.circuit, the other cells
                            half-selected (see memspice.calibrate.inarray).
@@ -63,14 +65,23 @@ class NumpyCell:
 
 @dataclass(frozen=True)
 class SpiceCell:
-    """One cell driven by an ideal PWL voltage source in ngspice."""
+    """One cell driven by an ideal PWL voltage source in a circuit engine (ngspice by default)."""
 
     backend: str = "subprocess"
     timeout_s: float = 300.0
     max_step_per_edge: int = 5
     """The time step is bounded by (shortest edge) / max_step_per_edge (ALGORITHMS.md: <= 1/5 of an edge)."""
+    engine: str = "ngspice"
+    """``"ngspice"`` (the model's subcircuit; ``backend`` picks subprocess or shared) or ``"vacask"``
+    (the model's Verilog-A compiled by openvaf-r, see memspice.circuit.vacask_writer)."""
 
-    label = "ngspice, single cell"
+    def __post_init__(self):
+        if self.engine not in ("ngspice", "vacask"):
+            raise ParameterError(f"SpiceCell engine {self.engine!r} is unknown; choose 'ngspice' or 'vacask'")
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine}, single cell"
 
 
 def _model(model):
@@ -100,6 +111,30 @@ def single_cell_deck(model, waveform, x0: float, max_step_per_edge: int = 5) -> 
     ])
 
 
+def _vacask_cell(model, t_s, v_v, x0: float, max_step_s: float, timeout_s: float):
+    """(time, cell current, state) of one cell on a PWL source in VACASK, the twin of single_cell_deck."""
+    from memspice.circuit.vacask_writer import STATE_NODE, device_library, device_model_card, source_params
+    from memspice.spice import simulate
+
+    lib = device_library(model)
+    deck = "\n".join([
+        f"memspice calibrate: one {model.name} cell",
+        lib.load_line,
+        device_model_card(model, lib),
+        "model vsource vsource",
+        f"vdrive (p 0) vsource {source_params(t_s, v_v)}",
+        f"xcell (p 0) {model.subckt_name} x0={x0!r}",
+        "control",
+        f'  save v(p) i(vdrive) v("xcell:{STATE_NODE}")',
+        f"  analysis tran1 tran step={max_step_s:.6g} stop={float(t_s[-1])!r} maxstep={max_step_s:.6g}",
+        "endc",
+        "",
+    ])
+    res = simulate(deck, backend="vacask", timeout_s=timeout_s)
+    # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
+    return res.time, -res.i("vdrive"), res.v(f"xcell.{STATE_NODE}")
+
+
 def _pulse_data(g, wf, exp: PulseTrain, model, where: str, states=None) -> PulseData:
     volts = np.r_[0.0, wf.amplitudes_v]
     widths = np.r_[0.0, np.full(wf.amplitudes_v.size, exp.width_s)]
@@ -124,6 +159,11 @@ def run_pulse_train(model, exp: PulseTrain, where=None) -> PulseData:
         x_read = np.interp(wf.read_times_s, t, np.asarray(xs).reshape(t.size))
         g = m.conductance(x_read, read_v)
         return _pulse_data(g, wf, exp, m, where.label, x_read)
+    if isinstance(where, SpiceCell) and where.engine == "vacask":
+        time, i_cell, states = _vacask_cell(m, wf.t_s, wf.v_v, x0, wf.rise_s / where.max_step_per_edge,
+                                            where.timeout_s)
+        g = np.interp(wf.read_times_s, time, i_cell) / read_v
+        return _pulse_data(g, wf, exp, m, where.label, np.interp(wf.read_times_s, time, states))
     if isinstance(where, SpiceCell):
         from memspice.spice import simulate
 
@@ -159,6 +199,9 @@ def run_iv_sweep(model, exp: IVSweep, where=None) -> IVData:
     if isinstance(where, NumpyCell):
         xs = np.asarray(m.integrate(t, v, np.array(x0), max_dx=where.max_dx)).reshape(t.size)
         i = m.current(v, xs)
+    elif isinstance(where, SpiceCell) and where.engine == "vacask":
+        time, i_cell, _ = _vacask_cell(m, t, v, x0, (t[1] - t[0]) / 2.0, where.timeout_s)
+        i = np.interp(t, time, i_cell)
     elif isinstance(where, SpiceCell):
         from memspice.spice import simulate
 

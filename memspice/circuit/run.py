@@ -1,6 +1,8 @@
-"""Run a crossbar under a stimulus: reads with ngspice or the nodal solver, writes with ngspice."""
+"""Run a crossbar under a stimulus: reads with the nodal solver, ngspice or VACASK; writes with ngspice or VACASK."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -10,14 +12,21 @@ from memspice.circuit.nodal import NodalSolver
 from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
+from memspice.circuit.vacask_writer import STATE_NODE as VA_STATE_NODE
+from memspice.circuit.vacask_writer import device_library, write_vacask_netlist
 from memspice.errors import ParameterError
 
-SOLVERS = ("nodal", "ngspice")
+SOLVERS = ("nodal", "ngspice", "vacask")
+ENGINES = ("ngspice", "vacask")  #: circuit engines (memspice.spice.simulator.ENGINES); ngspice is the default
 
 
 def read(crossbar: Crossbar, stimulus: ReadStimulus, *, solver: str = "nodal", backend: str = "subprocess",
          timeout_s: float = 120.0) -> ReadResult:
-    """DC read of every vector in ``stimulus`` (one ngspice ``.op`` per vector, or one nodal factorisation)."""
+    """DC read of every vector in ``stimulus`` (one ``.op`` per vector, or one nodal factorisation).
+
+    ``solver``: ``"nodal"`` (numpy), or a circuit engine: ``"ngspice"`` (``backend``
+    picks subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK).
+    """
     if not isinstance(stimulus, ReadStimulus):
         raise ParameterError(f"read() takes a ReadStimulus, got {type(stimulus).__name__}")
     if stimulus.pulse is not None:
@@ -25,19 +34,21 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, *, solver: str = "nodal", b
     stimulus.check(crossbar.rows, crossbar.cols)
     if solver == "nodal":
         return NodalSolver.for_crossbar(crossbar, stimulus).solve(stimulus.batch)
-    if solver != "ngspice":
+    if solver not in ENGINES:
         raise ParameterError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}")
     from memspice.spice import simulate
+
+    write_deck, backend = _dialect(crossbar, solver, backend)
 
     drive0 = stimulus.drive(crossbar.rows, crossbar.cols, 0)
     net = build_network(Topology.of(crossbar, drive0))
     check_graph(to_graph(net))
     parts = []
     for k in range(stimulus.batch.shape[0]):
-        deck = write_netlist(crossbar, stimulus.drive(crossbar.rows, crossbar.cols, k), network=net, check=False)
+        deck = write_deck(crossbar, stimulus.drive(crossbar.rows, crossbar.cols, k), network=net, check=False)
         parts.append(_read_from_result(crossbar, net, simulate(deck, backend=backend, timeout_s=timeout_s)))
     return ReadResult(*(np.stack([getattr(p, f) for p in parts]) for f in
-                        ("i_cols_a", "i_rows_a", "v_cells_v", "i_cells_a", "v_out_v")), solver="ngspice")
+                        ("i_cols_a", "i_rows_a", "v_cells_v", "i_cells_a", "v_out_v")), solver=solver)
 
 
 def _vec(res, net: Network, node: int, index=0):
@@ -66,17 +77,31 @@ def _read_from_result(crossbar: Crossbar, net: Network, res) -> ReadResult:
 
 
 def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadStimulus | Drive, *,
-          backend: str = "subprocess", timeout_s: float = 600.0) -> WriteResult:
-    """Transient run in ngspice: device states after the run, device voltages over time, energy per source."""
+          backend: str = "subprocess", timeout_s: float = 600.0, engine: str = "ngspice") -> WriteResult:
+    """Transient run: device states after the run, device voltages over time, energy per source.
+
+    ``engine``: ``"ngspice"`` (default; ``backend`` picks subprocess or shared) or
+    ``"vacask"`` (the model's Verilog-A in VACASK).
+    """
     from memspice.spice import simulate
 
     drive = _as_drive(crossbar, stimulus)
     if not drive.is_transient:
         raise ParameterError("write() needs a transient stimulus (a write scheme, a pulse train or a pulsed read)")
     net = build_network(Topology.of(crossbar, drive))
-    deck = write_netlist(crossbar, drive, network=net)
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
-    return write_result_from_sim(crossbar, net, res)
+    if engine not in ENGINES:
+        raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
+    write_deck, backend = _dialect(crossbar, engine, backend)
+    res = simulate(write_deck(crossbar, drive, network=net), backend=backend, timeout_s=timeout_s)
+    return write_result_from_sim(crossbar, net, res, state_node=VA_STATE_NODE if engine == "vacask" else None)
+
+
+def _dialect(crossbar: Crossbar, engine: str, backend: str):
+    """(deck writer, backend) of a circuit engine; the VACASK device is compiled once up front."""
+    if engine == "ngspice":
+        return write_netlist, backend
+    lib = device_library(crossbar.model)
+    return functools.partial(write_vacask_netlist, device=lib), "vacask"
 
 
 def _as_drive(crossbar: Crossbar, stimulus) -> Drive:
@@ -91,15 +116,19 @@ def _as_drive(crossbar: Crossbar, stimulus) -> Drive:
     raise ParameterError(f"unknown stimulus type {type(stimulus).__name__}")
 
 
-def write_result_from_sim(crossbar: Crossbar, net: Network, res) -> WriteResult:
-    """States, device voltages and source energies from a transient SimResult of a memspice deck."""
+def write_result_from_sim(crossbar: Crossbar, net: Network, res, *, state_node: str | None = None) -> WriteResult:
+    """States, device voltages and source energies from a transient SimResult of a memspice deck.
+
+    ``state_node``: the device's internal state node (default: the ngspice
+    subcircuit's, ``model.spice_state_node``; a VACASK run has the Verilog-A one).
+    """
     R, C = crossbar.rows, crossbar.cols
     t = res.time
     names = np.vectorize(net.name, otypes=[str])
     vp = np.stack([res.v(n) for n in names(net.device_p).ravel()], axis=1)
     vn = np.stack([res.v(n) for n in names(net.device_n).ravel()], axis=1)
     v_cells = (vp - vn).reshape(t.size, R, C)
-    node = crossbar.model.spice_state_node
+    node = crossbar.model.spice_state_node if state_node is None else state_node
     states = np.array([res.v(f"x{i}_{j}.{node}")[-1] for i in range(R) for j in range(C)]).reshape(R, C)
     energy = {}
     sources = [(f"Vrow{i}", n) for i, n in net.row_source.items()] + [(f"Vcol{j}", n) for j, n in net.col_source.items()]

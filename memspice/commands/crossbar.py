@@ -1,4 +1,4 @@
-"""``memspice crossbar netlist|read|golden``: write crossbar decks, solve reads, regenerate golden decks."""
+"""``memspice crossbar netlist|read|write|golden``: write crossbar decks, solve reads and write pulses, regenerate golden decks."""
 
 from __future__ import annotations
 
@@ -10,39 +10,74 @@ import numpy as np
 from memspice.commands.output import format_table, print_json
 from memspice.errors import ParameterError
 
+#: circuit engines and read solvers (memspice.circuit.run.ENGINES / SOLVERS; kept literal so
+#: `memspice --help` does not import the circuit stack)
+ENGINES = ("ngspice", "vacask")
+SOLVERS = ("nodal", *ENGINES)
+
 
 def register(subparsers) -> None:
     xb = subparsers.add_parser(
         "crossbar",
-        help="crossbar netlists and reads (ngspice or the nodal solver)",
+        help="crossbar netlists, reads and write pulses (ngspice, VACASK or the nodal solver)",
         description="Build a crossbar of one device model, write its SPICE deck, or solve a read.",
     )
     sub = xb.add_subparsers(title="crossbar commands", metavar="ACTION")
 
-    net = sub.add_parser("netlist", help="write the SPICE deck of a crossbar under a stimulus")
+    net = sub.add_parser("netlist", help="write the circuit deck of a crossbar under a stimulus")
     _crossbar_args(net)
     net.add_argument("--stimulus", choices=("read", "v/2", "v/3"), default="read",
                      help="read (DC row voltages, default) or a V/2 / V/3 write pulse")
-    net.add_argument("--select", default="0,0", metavar="I,J",
-                     help="selected cell of a write as row,col (default 0,0)")
-    net.add_argument("--amplitude", type=float, default=1.0, metavar="V", help="write amplitude in volts (default 1)")
-    net.add_argument("--width", type=float, default=10e-9, metavar="S", help="write pulse plateau in seconds (default 10e-9)")
-    net.add_argument("--edge", type=float, default=1e-9, metavar="S", help="rise and fall time in seconds (default 1e-9)")
+    _pulse_args(net, amplitude_v=1.0)
+    net.add_argument("--engine", choices=ENGINES, default="ngspice",
+                     help="dialect: an ngspice deck (default) or a VACASK netlist (compiles the model's Verilog-A)")
     net.add_argument("-o", "--out", type=Path, help="write the deck to this file (default: standard output)")
     net.set_defaults(func=_netlist)
 
     rd = sub.add_parser("read", help="solve a DC read and print the column currents")
     _crossbar_args(rd)
-    rd.add_argument("--solver", choices=("nodal", "ngspice"), default="nodal", help="nodal (default) or ngspice")
-    rd.add_argument("--timeout", type=float, default=300.0, metavar="S", help="ngspice timeout in seconds (default 300)")
+    rd.add_argument("--solver", choices=SOLVERS, default="nodal",
+                    help="nodal (default), or a circuit engine: ngspice or vacask")
+    rd.add_argument("--timeout", type=float, default=300.0, metavar="S", help="simulator timeout in seconds (default 300)")
     rd.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     rd.set_defaults(func=_read)
+
+    wr = sub.add_parser("write", help="simulate one V/2 or V/3 write pulse and print the state change per cell")
+    _crossbar_args(wr)
+    wr.add_argument("--scheme", choices=("v/2", "v/3"), default="v/2", help="biasing scheme (default v/2)")
+    _pulse_args(wr, amplitude_v=None)
+    wr.add_argument("--steps-per-edge", type=int, default=50, metavar="N",
+                    help="largest time step = shortest edge / N (default 50, at least 5)")
+    wr.add_argument("--engine", choices=ENGINES, default="ngspice", help="circuit engine (default ngspice)")
+    wr.add_argument("--timeout", type=float, default=600.0, metavar="S", help="simulator timeout in seconds (default 600)")
+    wr.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    wr.set_defaults(func=_write)
 
     gold = sub.add_parser("golden", help="regenerate the golden decks in netlists/")
     gold.add_argument("--out", type=Path, help="folder to write to (default: netlists/ of the source checkout)")
     gold.add_argument("--check", action="store_true", help="only compare; exit 1 if a deck differs")
     gold.set_defaults(func=_golden)
     xb.set_defaults(func=lambda args: (xb.print_help(), 1)[1])
+
+
+def _pulse_args(p, *, amplitude_v: float | None) -> None:
+    p.add_argument("--select", default="0,0", metavar="I,J",
+                   help="selected cell of a write as row,col (default 0,0)")
+    p.add_argument("--amplitude", type=float, default=amplitude_v, required=amplitude_v is None, metavar="V",
+                   help="write amplitude in volts" + ("" if amplitude_v is None else f" (default {amplitude_v:g})"))
+    p.add_argument("--width", type=float, default=10e-9, metavar="S", help="write pulse plateau in seconds (default 10e-9)")
+    p.add_argument("--edge", type=float, default=1e-9, metavar="S", help="rise and fall time in seconds (default 1e-9)")
+
+
+def _write_scheme(args, scheme: str, steps_per_edge: int = 50):
+    from memspice.circuit import PulseShape, WriteScheme
+
+    try:
+        i, j = (int(s) for s in args.select.split(","))
+    except ValueError:
+        raise ParameterError(f"--select must be ROW,COL (e.g. 3,5), got {args.select!r}") from None
+    pulse = PulseShape(width_s=args.width, rise_s=args.edge, fall_s=args.edge, steps_per_edge=steps_per_edge)
+    return WriteScheme(args.amplitude, (i, j), scheme=scheme, pulse=pulse)
 
 
 def _crossbar_args(p) -> None:
@@ -82,19 +117,15 @@ def _build(args):
 
 
 def _netlist(args) -> int:
-    from memspice.circuit import PulseShape, ReadStimulus, WriteScheme, write_netlist
+    from memspice.circuit import ReadStimulus, write_netlist
+    from memspice.circuit.vacask_writer import write_vacask_netlist
 
     xb, v = _build(args)
     if args.stimulus == "read":
         drive = ReadStimulus(v).drive(xb.rows, xb.cols)
     else:
-        try:
-            i, j = (int(s) for s in args.select.split(","))
-        except ValueError:
-            raise ParameterError(f"--select must be ROW,COL (e.g. 3,5), got {args.select!r}") from None
-        pulse = PulseShape(width_s=args.width, rise_s=args.edge, fall_s=args.edge)
-        drive = WriteScheme(args.amplitude, (i, j), scheme=args.stimulus, pulse=pulse).drive(xb.rows, xb.cols)
-    text = write_netlist(xb, drive)
+        drive = _write_scheme(args, args.stimulus).drive(xb.rows, xb.cols)
+    text = (write_vacask_netlist if args.engine == "vacask" else write_netlist)(xb, drive)
     if args.out:
         args.out.write_text(text)
         print(f"wrote {args.out} ({xb.describe()})", file=sys.stderr)
@@ -116,6 +147,35 @@ def _read(args) -> int:
         print(f"{xb.describe()}; solver {args.solver}")
         rows = [(j, res.i_cols_a[0, j], ideal[j], res.i_cols_a[0, j] / ideal[j] - 1) for j in range(xb.cols)]
         print(format_table(["column", "I [A]", "I ideal G.V [A]", "IR-drop error"], rows, "{:.9g}"))
+    return 0
+
+
+def _write(args) -> int:
+    from memspice.circuit import write
+
+    xb, _ = _build(args)
+    ws = _write_scheme(args, args.scheme, args.steps_per_edge)
+    res = write(xb, ws, engine=args.engine, timeout_s=args.timeout)
+    delta = res.states_after - res.states_before
+    sel_r, sel_c = ws.selected(xb.rows, xb.cols)
+    selected = np.zeros(xb.shape, bool)
+    selected[np.ix_(sel_r, sel_c)] = True
+    half = np.zeros(xb.shape, bool)
+    half[list(sel_r), :] = True
+    half[:, list(sel_c)] = True
+    half &= ~selected
+    groups = [("selected", selected), ("half-selected", half), ("unselected", ~(selected | half))]
+    summary = [(name, int(m.sum()), float(np.mean(delta[m])) if m.any() else 0.0,
+                float(np.max(np.abs(delta[m]))) if m.any() else 0.0) for name, m in groups]
+    if args.json:
+        print_json({"crossbar": xb.describe(), "engine": args.engine, "scheme": args.scheme, "select": args.select,
+                    "amplitude_v": args.amplitude, "states_before": res.states_before, "delta_states": delta,
+                    "energy_j": dict(res.energy_j), "total_energy_j": res.total_energy_j,
+                    "groups": [{"cells": n, "count": c, "mean_delta": m, "max_abs_delta": a} for n, c, m, a in summary]})
+    else:
+        print(f"{xb.describe()}; {args.scheme} write {args.amplitude:g} V on {args.select}; engine {args.engine}")
+        print(format_table(["cells", "count", "mean state change", "max |state change|"], summary, "{:.6g}"))
+        print(f"energy from the sources: {res.total_energy_j:.6g} J")
     return 0
 
 
