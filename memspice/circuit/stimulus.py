@@ -123,6 +123,11 @@ class Drive:
     max_step_s: float | None = None
     label: str = "drive"
 
+    def __post_init__(self):
+        from memspice.names import check_comment_text
+
+        check_comment_text(self.label, "Drive.label")
+
     @property
     def is_transient(self) -> bool:
         return self.t_stop_s is not None

@@ -138,6 +138,11 @@ class CompactModel:
 
     def spice_instance(self, inst: str, node_p: str, node_n: str, x0: float | None = None) -> str:
         """One instance line ``X<inst> <p> <n> <subckt> x0=<x0>``; x0 is checked against the bounds."""
+        from memspice.names import check_netlist_name
+
+        check_netlist_name(inst, "instance name")
+        check_netlist_name(node_p, "node name (p)")
+        check_netlist_name(node_n, "node name (n)")
         x0 = self.x0_default if x0 is None else self.check_state(x0, "x0")
         return f"X{inst} {node_p} {node_n} {self.subckt_name} x0={x0:.12g}"
 

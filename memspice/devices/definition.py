@@ -153,6 +153,9 @@ class ModelDefinition:
 
     def __post_init__(self):
         from memspice.devices.expressions import V, X
+        from memspice.names import check_netlist_name
+
+        check_netlist_name(self.name, "model name")  # it becomes the .subckt / module name
 
         known = {V, X} | {p.symbol for p in self.parameters}
         for label, expr in (("current", self.current), ("dxdt", self.dxdt)):

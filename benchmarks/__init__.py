@@ -1,0 +1,1 @@
+"""Speed and fidelity measurements (not tests): ``python -m benchmarks.run_all [--quick]`` runs them all."""
