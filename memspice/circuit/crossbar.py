@@ -33,6 +33,8 @@ def _non_negative(name: str, value: float) -> float:
     value = float(value)
     if not np.isfinite(value) or value < 0:
         raise ParameterError(f"{name} = {value!r} must be a finite resistance >= 0 ohm (0 means an ideal connection)")
+    if value > 0 and not np.isfinite(1.0 / value):
+        raise ParameterError(f"{name} = {value!r} ohm is too small to turn into a conductance; use 0 for an ideal connection")
     return value
 
 

@@ -211,6 +211,12 @@ class NodalSolver:
         """
         topo = self.topology
         v = self.node_voltages(v_rows_v, v_cols_v)
+        if not np.all(np.isfinite(v)):
+            raise CircuitError(
+                "the nodal solve gave non-finite voltages: the conductance matrix is singular or its values "
+                f"overflow (largest conductance {np.max(np.abs(self.conductance_s)):.3g} S); check for resistances "
+                "too small to invert (use 0 for an ideal connection) or conductances that are inf/nan"
+            )
         bsz = v.shape[1]
         r, c = topo.rows, topo.cols
         v_total = (v[self._compact[self._row_lab]] - v[self._compact[self._col_lab]]).T.reshape(bsz, r, c)
