@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import tomli_w
 
+from memspice.config import read_toml
 from memspice import surrogate
 from memspice.errors import DataError, MemspiceError
 from memspice.surrogate import PulseModel, TileConfig
@@ -103,12 +103,7 @@ def write_model_file(path: str | Path, model: PulseModel, calibration: Mapping |
 def read_model_file(path: str | Path) -> tuple[PulseModel, dict]:
     """(model, calibration table) from a fitted model file."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"model file {path} does not exist.")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a valid TOML file ({exc}).") from None
+    doc = read_toml(path, "model file", hint="write one with `memspice calibrate ... -o FILE`", error=DataError)
     if doc.get("format") != FORMAT:
         raise DataError(f"{path}: format = {doc.get('format')!r}, expected {FORMAT!r} (a file written by memspice calibrate).")
     if "tile" not in doc:

@@ -186,7 +186,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
         "timings_s": {**timings, "total_s": time.perf_counter() - t_start},
     }
     _plot(out / "summary.png", fp.history, analog.history, cos_rows)
-    from memspice.validate.result import to_jsonable
+    from memspice.config import to_jsonable
 
     (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2) + "\n", encoding="utf-8")
     return summary

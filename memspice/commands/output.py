@@ -8,20 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def to_jsonable(value):
-    """numpy arrays and scalars turned into plain lists and numbers, recursively."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
+from memspice.config import to_jsonable
 
 
 def print_json(document) -> None:

@@ -102,12 +102,12 @@ model and its parameters, weight mapping, read path).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memspice.config import read_toml
 from memspice.errors import ConfigError
 
 DATASETS = ("digits", "fashion-mnist", "idx")
@@ -398,12 +398,7 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
 def load_config(path: str | Path) -> TrainConfig:
     """Read and validate a training configuration file (TOML)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist; see examples/ for shipped configs")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+    doc = read_toml(path, "config file", hint="see examples/ for shipped configs")
     try:
         return config_from_dict(doc, base_dir=path.resolve().parent)
     except ConfigError as exc:

@@ -36,11 +36,11 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from memspice.config import read_toml
 from memspice.errors import ConfigError
 
 __all__ = ["Point", "SweepSpec", "load_sweep", "point_key", "sweep_from_dict"]
@@ -220,12 +220,7 @@ def _short(params: Mapping, axes, case: Mapping) -> str:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file (TOML); every point's parameters are validated before anything runs."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file {str(path)!r} does not exist; see examples/sweeps/ for examples")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"sweep file {str(path)!r} is not valid TOML: {exc}") from None
+    doc = read_toml(path, "sweep file", hint="see examples/sweeps/ for examples")
     try:
         return sweep_from_dict(doc, base_dir=path.resolve().parent, default_output=f"{path.stem}.csv")
     except ConfigError as exc:

@@ -52,12 +52,12 @@ Keys (all optional; unknown keys are ConfigErrors)::
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from memspice.config import read_toml
 from memspice.errors import ConfigError, MemspiceError
 from memspice.validate import defaults
 
@@ -173,12 +173,7 @@ def validate_config_from_dict(doc: dict) -> ValidateConfig:
 
 def load_validate_config(path: str | Path) -> ValidateConfig:
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    doc = read_toml(path, "config file")
     try:
         return validate_config_from_dict(doc)
     except ConfigError as exc:

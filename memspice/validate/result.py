@@ -26,22 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from memspice.config import to_jsonable
+
 __all__ = ["UpdateValidation"]
-
-
-def to_jsonable(value):
-    """numpy values -> plain JSON values; NaN and inf -> None (JSON has neither)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _rms(a: np.ndarray) -> float:
