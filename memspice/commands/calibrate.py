@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from memspice.commands.output import format_table, print_json
+from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
 
 _EPILOG = """\
@@ -69,19 +69,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=_calibrate)
 
 
-def _pairs(items: list[str], what: str) -> dict[str, float]:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ParameterError(f"{what} {item!r}: write NAME=VALUE.")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ParameterError(f"{what} {item!r}: {value!r} is not a number.") from None
-    return out
-
-
 def _where(args):
     from memspice.calibrate.runners import NumpyCell, SpiceCell
 
@@ -115,7 +102,7 @@ def _calibrate(args) -> int:
     )
     from memspice.calibrate.runners import ModelRef
 
-    fixed = _pairs(args.fix, "--fix")
+    fixed = parse_assignments(args.fix, "--fix")
     if args.from_csv is not None:
         data = read_pulse_csv(args.from_csv)
         cal = calibrate_pulse_data(data, args.family, fixed=fixed, potentiation_polarity=args.polarity,
@@ -130,7 +117,7 @@ def _calibrate(args) -> int:
         if args.held_out_pulses:
             held.append(PulseTrain(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down, width_s=args.width,
                                    n_up=args.held_out_pulses, cycles=3, x0=args.x0))
-        ref = ModelRef(args.from_spice, _pairs(args.param, "--param"))
+        ref = ModelRef(args.from_spice, parse_assignments(args.param))
         cal = calibrate_compact_model(ref, train, args.family, where=_where(args), held_out=held, fixed=fixed,
                                       n_nodes=args.nodes, workers=args.workers, progress=not args.quiet and not args.json)
         if args.save_data:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memspice.commands.output import format_table, print_json
+from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
 
 
@@ -69,25 +69,12 @@ def register(subparsers) -> None:
     en.set_defaults(func=lambda args: (en.print_help(), 1)[1])
 
 
-def _model_params(pairs) -> dict:
-    out = {}
-    for item in pairs:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ParameterError(f"--param {item!r}: give NAME=VALUE, e.g. r_on_ohm=1e4")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ParameterError(f"--param {item!r}: {value!r} is not a number") from None
-    return out
-
-
 def _measure(args) -> int:
     from memspice.circuit import Crossbar, PulseShape, Readout
     from memspice.devices import get_model
     from memspice.energy import EnergySettings, measure_energy_table, save_table
 
-    model = get_model(args.model, **_model_params(args.param))
+    model = get_model(args.model, **parse_assignments(args.param))
     if args.state is None:
         states = np.random.default_rng(args.seed).uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
     else:

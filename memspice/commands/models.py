@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from memspice.commands.output import format_table, print_json
+from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
 
 
@@ -48,19 +48,6 @@ def register(subparsers) -> None:
     models.set_defaults(func=lambda args: (models.print_help(), 1)[1])
 
 
-def _overrides(pairs: list[str]) -> dict[str, float]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ParameterError(f"--param expects NAME=VALUE, got {pair!r}")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise ParameterError(f"--param {key}: {value!r} is not a number") from None
-    return out
-
-
 def _list(args) -> int:
     from memspice.devices import all_model_names, get_model, model_names
 
@@ -94,7 +81,7 @@ def _show(args) -> int:
         else:
             print(describe_card(imported))
         return 0
-    doc = card(get_model(args.name, **_overrides(args.param)))
+    doc = card(get_model(args.name, **parse_assignments(args.param)))
     if args.json:
         print_json(doc)
         return 0
@@ -116,7 +103,7 @@ def _export(args) -> int:
     from memspice.devices import get_model
     from memspice.devices.cards import card_text
 
-    m = get_model(args.name, **_overrides(args.param))
+    m = get_model(args.name, **parse_assignments(args.param))
     text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format]()
     if args.out:
         args.out.write_text(text)
@@ -132,7 +119,7 @@ def _plot(args) -> int:
     from memspice.devices import get_model
     from memspice.devices.plots import plot_model
 
-    m = get_model(args.name, **_overrides(args.param))
+    m = get_model(args.name, **parse_assignments(args.param))
     out = args.out or Path(f"{args.name}.png")
     summary = plot_model(m, out, engine=args.engine, rng=np.random.default_rng(args.seed))
     if args.json:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memspice.commands.output import format_table, print_json
-from memspice.errors import ParameterError
+from memspice.commands.output import format_table, parse_assignments, print_json
 
 
 def add_import_action(sub) -> None:
@@ -37,26 +36,13 @@ def add_import_action(sub) -> None:
     imp.set_defaults(func=_import)
 
 
-def _overrides(pairs: list[str]) -> dict[str, float]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ParameterError(f"--param expects NAME=VALUE, got {pair!r}")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise ParameterError(f"--param {key}: {value!r} is not a number") from None
-    return out
-
-
 def _import(args) -> int:
     from memspice.devices.external import import_verilog_a
     from memspice.devices.external_card import card_dict, write_external_card
 
     model = import_verilog_a(
         args.file, state=args.state, terminals=args.terminals, init_param=args.init_param,
-        state_range=tuple(args.state_range) if args.state_range else None, params=_overrides(args.param),
+        state_range=tuple(args.state_range) if args.state_range else None, params=parse_assignments(args.param),
         v_read_v=args.v_read, module=args.module, name=args.name,
     )
     path = write_external_card(model, args.out)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from memspice.config import to_jsonable
+from memspice.errors import ParameterError
 
 
 def print_json(document) -> None:
@@ -30,3 +31,17 @@ def _cell(value, float_format: str) -> str:
     if isinstance(value, (float, np.floating)):
         return float_format.format(value)
     return str(value)
+
+
+def parse_assignments(items: Sequence[str], option: str = "--param") -> dict[str, float]:
+    """``["k_on_m_per_s=-0.01", ...]`` from a repeatable option -> ``{"k_on_m_per_s": -0.01}`` (SI numbers)."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"{option} {item!r}: write NAME=VALUE, e.g. {option} k_on_m_per_s=-0.01")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ParameterError(f"{option} {item!r}: {value!r} is not a number") from None
+    return out

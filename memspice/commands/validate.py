@@ -6,7 +6,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from memspice.commands.output import format_table, print_json
+from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
 
 
@@ -57,13 +57,7 @@ def _config(args):
     if args.model is not None and not args.param:
         kw["model_params"] = {}
     if args.param:
-        params = {}
-        for item in args.param:
-            name, _, value = item.partition("=")
-            try:
-                params[name.strip()] = float(value)
-            except ValueError:
-                raise ParameterError(f"--param {item!r}: expected NAME=NUMBER, e.g. k_on_m_per_s=-0.01") from None
+        params = parse_assignments(args.param)
         kw["model_params"] = params
     cfg = rep(cfg, crossbar=rep(xb, **kw))
     kw = {k: v for k, v in (("kind", args.update), ("scheme", args.scheme), ("amplitude_v", args.amplitude),
