@@ -49,6 +49,8 @@ draws), and tests hold the two against each other.
 
 from __future__ import annotations
 
+import abc
+
 import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
@@ -105,7 +107,7 @@ class DeviceDraws:
 
 
 @dataclass(frozen=True)
-class PulseModel:
+class PulseModel(abc.ABC):
     """Fields shared by every pulse-update model (see the module docstring)."""
 
     g_min_s: float = 1.0e-6
@@ -153,13 +155,13 @@ class PulseModel:
     def g_range_s(self) -> float:
         return self.g_max_s - self.g_min_s
 
+    @abc.abstractmethod
     def mean_step_s(self, u: np.ndarray, up: np.ndarray, lo_s: np.ndarray, range_s: np.ndarray) -> np.ndarray:
         """Mean conductance change (S, signed) of one pulse of a nominal-step device at position u.
 
         ``up`` is a boolean array (True: potentiation pulse). ``lo_s``/``range_s``
         are the device's own bounds (broadcastable to u).
         """
-        raise NotImplementedError
 
     def affine_coeffs_s(
         self, up: np.ndarray, lo_s: np.ndarray, range_s: np.ndarray

@@ -36,6 +36,8 @@ Task-specific keys are listed on each task class.
 
 from __future__ import annotations
 
+import abc
+
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -81,7 +83,7 @@ def _check_type(name: str, value, types: tuple, where: str):
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(abc.ABC):
     """Base of the task kinds: declared keys and dotted prefixes, metric columns, check and run."""
 
     kind: str = ""
@@ -110,8 +112,9 @@ class Task:
     def check_points(self, points: Sequence[Mapping], *, base_dir: Path) -> None:
         """Build every point's values without simulating: bad values fail here, before the sweep starts."""
 
+    @abc.abstractmethod
     def run(self, params: Mapping, *, base_dir: Path, workdir: Path) -> dict:
-        raise NotImplementedError
+        """Run one point; the returned dict becomes the point's row in the results table."""
 
 
 def _prefixed(params: Mapping, prefix: str) -> dict:
@@ -229,8 +232,9 @@ class _CrossbarTask(Task):
             except ParameterError as exc:
                 raise ConfigError(f"point {k}: {exc}") from None
 
+    @abc.abstractmethod
     def build(self, params: Mapping, cache: dict | None = None):
-        raise NotImplementedError
+        """The crossbar and stimulus of one point, checked (no simulation)."""
 
 
 @dataclass(frozen=True)
