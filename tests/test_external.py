@@ -150,6 +150,22 @@ def test_8x8_read_matches_hand_calculation(gap_model, rng):
     np.testing.assert_allclose(res.i_cells_a[0], _current(v_rows[:, None], gaps), rtol=1e-5)
 
 
+def test_8x8_read_through_memspice_circuit_read_vacask(gap_model, rng):
+    # The imported device through the normal entry point, memspice.circuit.read(solver="vacask"): the
+    # VACASK writer asks the device for its card, instance lines and state saves. Reference: the same
+    # hand calculation as above (ideal wires, virtual ground: column j carries
+    # sum_i i0 exp(-gap_ij/g0) sinh(V_i/v0)), two read vectors, to 1e-9.
+    gaps = rng.uniform(0.3, 0.9, (8, 8))
+    v_rows = rng.uniform(0.05, 0.2, (2, 8))
+    xb = Crossbar(gap_model, gaps)
+    res = builtin_read(xb, ReadStimulus(v_rows), solver="vacask")
+    assert res.solver == "vacask" and res.i_cols_a.shape == (2, 8)
+    for k in range(2):
+        np.testing.assert_allclose(res.i_cols_a[k], _current(v_rows[k][:, None], gaps).sum(axis=0), rtol=1e-9)
+    # and the external runner is now that same call: identical numbers
+    np.testing.assert_array_equal(xc.read(xb, ReadStimulus(v_rows)).i_cols_a, res.i_cols_a)
+
+
 def test_8x8_v2_write_selected_and_half_selected(gap_model, rng):
     # Ideal wires: the selected cell sees the full 1.2 V trapezoid (1 ns delay/edges, 10 ns top), the
     # half-selected ones 0.6 V. Reference for the selected cell: scipy on the header equation; the

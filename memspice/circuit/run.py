@@ -12,8 +12,7 @@ from memspice.circuit.nodal import NodalSolver
 from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
-from memspice.circuit.vacask_writer import STATE_NODE as VA_STATE_NODE
-from memspice.circuit.vacask_writer import device_library, write_vacask_netlist
+from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
 from memspice.errors import ParameterError
 
 SOLVERS = ("nodal", "ngspice", "vacask")
@@ -93,7 +92,8 @@ def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadSti
         raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
     write_deck, backend = _dialect(crossbar, engine, backend)
     res = simulate(write_deck(crossbar, drive, network=net), backend=backend, timeout_s=timeout_s)
-    return write_result_from_sim(crossbar, net, res, state_node=VA_STATE_NODE if engine == "vacask" else None)
+    return write_result_from_sim(crossbar, net, res,
+                                 state_node=device_state_node(crossbar.model) if engine == "vacask" else None)
 
 
 def _dialect(crossbar: Crossbar, engine: str, backend: str):

@@ -24,10 +24,19 @@ Instance names are the ngspice element names in lower case (``vrow3``,
 ngspice one (``v(r3_7)``, ``i(vsense7)``) and :mod:`memspice.circuit.run`
 reads both the same way; only the device state node differs
 (``v(x3_7.xs)`` here, ``v(x3_7.state)`` in ngspice: :data:`STATE_NODE`).
+
+A device that spells its own VACASK lines -- a model with the methods
+``vacask_model_card()``, ``vacask_instance(inst, p, n, x0)`` and
+``vacask_state_save(inst)``, such as a user's Verilog-A device
+(:class:`memspice.devices.external.ExternalModel`) -- is asked for its model
+card, each cell's instance line and the ``save`` item of each state, and its
+compiled module is the one it was imported from (:func:`has_vacask_lines`);
+everything else in the deck is the same. Built-in models take the path above.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -40,8 +49,8 @@ from memspice.devices import stochastic_model_names
 from memspice.devices.verilog_render import STATE_NODE
 from memspice.errors import CircuitError, DataError
 
-__all__ = ["STATE_NODE", "device_library", "device_model_card", "nmos_model_card", "source_params",
-           "write_vacask_netlist"]
+__all__ = ["STATE_NODE", "device_library", "device_model_card", "device_state_node", "has_vacask_lines",
+           "nmos_model_card", "source_params", "write_vacask_netlist"]
 
 _NUM = "{:.17g}"  # round-trip exact numbers, as the ngspice writer
 
@@ -54,14 +63,45 @@ def _num(x: float) -> str:
     return _NUM.format(float(x))
 
 
+#: The methods by which a device model writes its own VACASK lines (ExternalModel has them).
+_DEVICE_HOOKS = ("vacask_model_card", "vacask_instance", "vacask_state_save")
+
+
+def has_vacask_lines(model) -> bool:
+    """True when ``model`` writes its own model card, instance lines and state ``save`` items.
+
+    Duck-typed (:data:`_DEVICE_HOOKS`), so the writer needs no import of the
+    device's class: a user's Verilog-A module has its own terminal order,
+    init parameter and state (node or output variable), which only the device
+    knows; a built-in CompactModel has none of these methods.
+    """
+    return all(callable(getattr(model, name, None)) for name in _DEVICE_HOOKS)
+
+
+def device_state_node(model) -> str:
+    """The name of a cell's state in a VACASK result, ``v(x3_7.<name>)``: :data:`STATE_NODE` for a built-in
+    model, the device's own state (``model.spice_state_node``) for one with its own VACASK lines."""
+    return model.spice_state_node if has_vacask_lines(model) else STATE_NODE
+
+
 def device_library(model):
     """The compiled OSDI library of ``model``'s Verilog-A module (an :class:`OsdiModule`).
 
     The shipped ``models/NAME.va`` when there is one (the file a user can read
     and take to another simulator), else the model's rendered Verilog-A text;
     both compile once into the user cache. Stochastic pulse models (pcm,
-    cbram) have no Verilog-A rendering: CircuitError.
+    cbram) have no Verilog-A rendering: CircuitError. A device with its own
+    VACASK lines (:func:`has_vacask_lines`) brings its compilation
+    (``model.interface.compiled``), narrowed to its module: a user's file may
+    define several modules, and the writer loads the one the device names.
     """
+    if has_vacask_lines(model):
+        compiled = getattr(getattr(model, "interface", None), "compiled", None)
+        if compiled is None:
+            raise CircuitError(f"device {getattr(model, 'name', model)!r} writes its own VACASK lines but carries no "
+                               "compiled module (interface.compiled); import it with "
+                               "memspice.devices.external.import_verilog_a")
+        return dataclasses.replace(compiled, modules=(model.module,))
     from memspice.resources import data_dir
     from memspice.spice.osdi import compile_va, compile_verilog_a  # later stage: imported on use
 
@@ -91,8 +131,12 @@ def device_model_card(model, library) -> str:
 
     The card is named like the ngspice subcircuit (``ms_vteam``, or with a hash
     of the values for non-preset parameters), so two parameter sets of one
-    model can share a netlist; instances use that name.
+    model can share a netlist; instances use that name. A device with its own
+    VACASK lines writes its card itself (``model.vacask_model_card()``, named
+    ``model.subckt_name`` as well).
     """
+    if has_vacask_lines(model):
+        return model.vacask_model_card()
     params = " ".join(f"{k}={_num(v)}" for k, v in model.params.items())
     return f"model {model.subckt_name} {library.modules[0]} {params}"
 
@@ -178,6 +222,9 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     ``options``: VACASK ``options`` (name -> value), e.g. ``{"reltol": 1e-4}``.
     ``device``: the compiled :class:`memspice.spice.osdi.OsdiModule` of the model
     (default: :func:`device_library`, compiled on first use and cached).
+    A model with its own VACASK lines (:func:`has_vacask_lines`) writes its
+    card, each cell's instance (``x0`` on its init parameter) and each state's
+    ``save`` item.
     The transient's output step and largest step are both ``drive.max_step_s``,
     as in the ngspice deck (``.tran step stop 0 maxstep``).
     """
@@ -190,6 +237,7 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     topo = net.topology
     R, C = crossbar.rows, crossbar.cols
     dev = model.subckt_name  # the model card's name (device_model_card)
+    own = has_vacask_lines(model)
     lines = [
         f"memspice crossbar: {crossbar.describe()}; {drive.label}",
         "// generated by memspice.circuit.vacask_writer; regenerate instead of editing",
@@ -240,7 +288,11 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     x = crossbar.states
     for i in range(R):
         for j in range(C):
-            lines.append(f"x{i}_{j} ({name(net.device_p[i, j])} {name(net.device_n[i, j])}) {dev} x0={x[i, j]:.17g}")
+            p, n = name(net.device_p[i, j]), name(net.device_n[i, j])
+            if own:
+                lines.append(model.vacask_instance(f"x{i}_{j}", p, n, float(x[i, j])))
+            else:
+                lines.append(f"x{i}_{j} ({p} {n}) {dev} x0={x[i, j]:.17g}")
             if net.fet_d is not None:
                 lines.append(
                     f"m{i}_{j} ({name(net.fet_d[i, j])} {name(net.fet_g[i, j])} {name(net.fet_s[i, j])} 0) {NMOS_MODEL} "
@@ -262,7 +314,10 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
         lines.append("  options " + " ".join(f"{k}={_option(v)}" for k, v in options.items()))
     saves = _saves(crossbar, net, name)
     if drive.is_transient:
-        saves += [f'v("x{i}_{j}:{STATE_NODE}")' for i in range(R) for j in range(C)]
+        if own:
+            saves += [model.vacask_state_save(f"x{i}_{j}") for i in range(R) for j in range(C)]
+        else:
+            saves += [f'v("x{i}_{j}:{STATE_NODE}")' for i in range(R) for j in range(C)]
     for k in range(0, len(saves), 16):
         lines.append("  save " + " ".join(saves[k:k + 16]))
     if drive.is_transient:
