@@ -45,7 +45,7 @@ FORMAT = "memspice.calibrate.fitted/1"
 def model_to_table(model: PulseModel) -> dict:
     """{"device": class name, "device_params": {field: value}} for a surrogate pulse model."""
     name = type(model).__name__
-    if getattr(surrogate, name, None) is not type(model):
+    if surrogate.PULSE_MODELS.get(name) is not type(model):
         raise MemspiceError(f"{name} is not a class exported by memspice.surrogate; it cannot be written to a model file.")
     params = {}
     for f in dataclasses.fields(model):
@@ -61,8 +61,8 @@ def model_to_table(model: PulseModel) -> dict:
 def model_from_table(table: Mapping, where: str = "[tile]") -> PulseModel:
     """Inverse of model_to_table (TOML arrays become the tuples the dataclasses hold)."""
     name = table.get("device")
-    cls = getattr(surrogate, str(name), None) if name is not None else None
-    if not (isinstance(cls, type) and issubclass(cls, PulseModel)):
+    cls = surrogate.PULSE_MODELS.get(str(name)) if name is not None else None
+    if cls is None:
         raise DataError(f"{where}: device = {name!r} is not a pulse-update model class of memspice.surrogate.")
     params = dict(table.get("device_params", {}))
     names = {f.name for f in dataclasses.fields(cls)}

@@ -40,23 +40,7 @@ from memspice.errors import ConfigError, ParameterError
 from memspice import surrogate
 from memspice.surrogate import AnalogTile, ReadConfig, TileConfig, WeightMapping
 
-_DEVICES = {
-    name: getattr(surrogate, name)
-    for name in (
-        "ConstantStep",
-        "LinearStep",
-        "SoftBounds",
-        "ExpStep",
-        "PowerStep",
-        "PCMStatistical",
-        "GokmenVlasov2016",
-        "GongReRAMSoftBounds2018",
-        "GongReRAMExpStep2018",
-        "TangECRAM2018",
-        "NandakumarPCM2018",
-        "Tabulated",  # tables from memspice.surrogate.tabulate_compact_model / memspice.calibrate model files
-    )
-}
+_DEVICES = surrogate.PULSE_MODELS  # Tabulated included: tables from tabulate_compact_model / calibrate model files
 _READ_PRESETS = {"ReadConfig": ReadConfig, "PCMReadNandakumar2018": surrogate.PCMReadNandakumar2018}
 _TILE_KEYS = (
     "device", "pair_scheme", "update_engine", "read_preset", "device_params", "mapping", "read", "backward_read",

@@ -54,4 +54,13 @@ __all__ = [
     "NandakumarPCM2018",
     "DeviceDraws",
     "apply_pulse_counts",
+    "PULSE_MODELS",
 ]
+
+#: Every concrete pulse-update model (families and presets) by class name: the names
+#: training configs ([tile] device = ...) and calibrated model files may use.
+PULSE_MODELS = {
+    name: obj
+    for name in __all__
+    if isinstance(obj := globals().get(name), type) and issubclass(obj, PulseModel) and obj is not PulseModel
+}
