@@ -31,6 +31,16 @@ def read_toml(path: str | Path, what: str = "config file", *, hint: str = "",
         raise error(f"{what} {str(path)!r} is not valid TOML: {exc}") from None
 
 
+def check_table(table, keys, where: str) -> dict:
+    """``table`` if it is a TOML table whose keys all belong to ``keys``; else ConfigError naming [where]."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{where}] must be a table, got {table!r}")
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(map(str, unknown))} in [{where}]; its keys are: {', '.join(keys)}")
+    return table
+
+
 def to_jsonable(value):
     """numpy values -> plain JSON values, recursively; NaN and inf -> None (JSON has neither)."""
     if isinstance(value, dict):

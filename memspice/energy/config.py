@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memspice.config import check_table
 from memspice.energy.estimate import DigitalCosts, EnergyModel
 from memspice.energy.table import load_table
 from memspice.errors import ConfigError, DataError, ParameterError
@@ -27,11 +28,7 @@ KEYS = ("table", *_MODEL_KEYS, *_DIGITAL_KEYS)
 
 def energy_model_from_table(table: dict, base_dir: str | Path = ".") -> EnergyModel:
     """The :class:`EnergyModel` an ``[energy]`` table describes (ConfigError naming a bad key)."""
-    if not isinstance(table, dict):
-        raise ConfigError(f"[energy] must be a table, got {table!r}")
-    unknown = sorted(set(table) - set(KEYS))
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [energy]; its keys are: {', '.join(KEYS)}")
+    check_table(table, KEYS, "energy")
     if "table" not in table:
         raise ConfigError("[energy] needs table = \"<energy table .toml>\" (make one with `memspice energy measure`)")
     path = Path(table["table"])

@@ -107,7 +107,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memspice.config import read_toml
+from memspice.config import check_table, read_toml
 from memspice.errors import ConfigError
 
 DATASETS = ("digits", "fashion-mnist", "idx")
@@ -260,15 +260,8 @@ def _check_value(value, hint, where: str):
 
 
 def _section(cls, table, name: str):
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{name}] must be a table, got {table!r}")
+    check_table(table, [f.name for f in dataclasses.fields(cls)], name)
     hints = typing.get_type_hints(cls)
-    known = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(unknown)} in [{name}]; the keys of [{name}] are: {', '.join(known)}"
-        )
     return cls(**{k: _check_value(v, hints[k], f"{name}.{k}") for k, v in table.items()})
 
 

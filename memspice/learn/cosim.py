@@ -80,6 +80,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memspice.config import check_table
 from memspice.errors import ConfigError, MemspiceError, ParameterError
 from memspice.validate import defaults
 
@@ -126,12 +127,8 @@ class CosimConfig:
 
 def cosim_config_from_table(table: dict) -> CosimConfig:
     """A checked :class:`CosimConfig` from a ``[cosim]`` table (ConfigError on bad keys or values)."""
-    if not isinstance(table, dict):
-        raise ConfigError(f"[cosim] must be a table, got {table!r}")
     fields = {f.name: f for f in dataclasses.fields(CosimConfig)}
-    unknown = sorted(set(table) - set(fields))
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [cosim]; its keys are: {', '.join(fields)}")
+    check_table(table, list(fields), "cosim")
     kw = {}
     for k, v in table.items():
         if k == "model_params":

@@ -36,6 +36,7 @@ import dataclasses
 
 import numpy as np
 
+from memspice.config import check_table
 from memspice.errors import ConfigError, ParameterError
 from memspice import surrogate
 from memspice.surrogate import AnalogTile, ReadConfig, TileConfig, WeightMapping
@@ -48,12 +49,7 @@ _TILE_KEYS = (
 
 
 def _fields_from_table(cls, table, where: str, base=None):
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{where}] must be a table, got {table!r}")
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(table) - set(names))
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [{where}]; {cls.__name__} has: {', '.join(names)}")
+    check_table(table, [f.name for f in dataclasses.fields(cls)], where)
     kwargs = {}
     for key, value in table.items():
         if isinstance(value, list):
@@ -71,11 +67,7 @@ def _fields_from_table(cls, table, where: str, base=None):
 
 def tile_config_from_table(table: dict) -> TileConfig:
     """The :class:`TileConfig` described by a ``[tile]`` table (see the module docstring)."""
-    if not isinstance(table, dict):
-        raise ConfigError(f"[tile] must be a table, got {table!r}")
-    unknown = sorted(set(table) - set(_TILE_KEYS))
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [tile]; its keys are: {', '.join(_TILE_KEYS)}")
+    check_table(table, _TILE_KEYS, "tile")
     device_name = table.get("device", "ConstantStep")
     if device_name not in _DEVICES:
         raise ConfigError(f"tile.device = {device_name!r}: choose one of {', '.join(_DEVICES)}")

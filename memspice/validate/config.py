@@ -57,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memspice.config import read_toml
+from memspice.config import check_table, read_toml
 from memspice.errors import ConfigError, MemspiceError
 from memspice.validate import defaults
 
@@ -141,12 +141,7 @@ _SECTIONS = {"crossbar": CrossbarSection, "pulse": PulseSection, "update": Updat
 
 
 def _section(cls, table, name: str):
-    if not isinstance(table, dict):
-        raise ConfigError(f"[{name}] must be a table, got {table!r}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} in [{name}]; its keys are: {', '.join(sorted(known))}")
+    check_table(table, sorted(f.name for f in dataclasses.fields(cls)), name)
     kw = {}
     for k, v in table.items():
         if isinstance(v, list):
