@@ -55,6 +55,11 @@ def _memspice_setups():
     return [
         ("fp numpy sgd", FloatSGD(0.1), None),
         ("stochastic coincidence (BL 10, 32 levels)", StochasticCoincidence(0.1, bl=10), sc_tile),
+        (
+            "stochastic coincidence, one uniform per slot",
+            StochasticCoincidence(0.1, bl=10, sampler="per_slot"),
+            sc_tile,
+        ),
         ("mixed precision (PCM, read noise)", MixedPrecision(0.1), mp_tile),
         ("mixed precision (PCM, ideal read)", MixedPrecision(0.1), mp_tile_ideal),
     ]

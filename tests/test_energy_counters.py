@@ -9,8 +9,11 @@ The batch (B = 2) of a 3-2-2 network; tiles have a bias column, so layer 0 is
 Pulse-coincidence rules run with a learning rate so large that every line
 with a non-zero operand fires in every slot (p = q = 1), so the trains are
 known: in each of the BL slots of sample b, r_b rows (non-zero x) and c_b
-columns (non-zero δ) fire. Every number below is worked out by hand in the
-comments from those operands.
+columns (non-zero δ) fire. CBRAM-SC gets operands of its own (X0_SC, ...)
+whose bit streams are all ones or all zeros. Every number below is worked
+out by hand in the comments from those operands. The trainer tests check
+the energy columns every run writes (the shipped default table, or the
+config's own).
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ import json
 import numpy as np
 import pytest
 
+from memspice.energy import load_default_table
 from memspice.learn.counters import OpCounters, RunAccounting, read_counters_csv
 from memspice.learn.network import Trace, build_network
 from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
 from memspice.learn.rules_binary import BinaryStochastic
+from memspice.learn.rules_cbram_sc import CBRAMStochasticComputing
 from memspice.learn.rules_sbe import StreamingBatchEigenupdate
+from memspice.learn.rules_tiki_taka import TikiTaka
+from memspice.learn.stochastic_computing import CBRAMSwitching
 from memspice.surrogate import AnalogTile, ConstantStep, TileConfig, WeightMapping
 
 X0 = np.array([[1.0, 0.0, 0.5], [0.0, 0.0, 1.0]])
@@ -140,6 +147,75 @@ def test_sbe_one_outer_product_per_batch(rng):
     assert _field(t, "digital_macs") == [48, 40]
 
 
+# CBRAM-SC operands of their own: every sample's non-zero magnitudes equal its largest, so after the
+# rule's per-sample scaling (x/m_x, δ/m_δ) every stream encodes 0 or 1, and with a driver whose
+# strongest pulse sets a cell with p_full > 1 − 2⁻²⁴ (above every float32 uniform the encoder draws)
+# each stream is all ones or all zeros: the SC estimate is Σ_b δ_b x_bᵀ / p_full², no noise.
+X0_SC = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])  # with the bias: [1, 0, -1, 1], [0, 1, 1, 1]
+D0_SC = np.array([[0.5, 0.0], [-0.25, -0.25]])
+X1_SC = np.array([[-1.0, 1.0], [0.0, 0.0]])  # with the bias: [-1, 1, 1], [0, 0, 1]
+D1_SC = np.array([[0.5, -0.5], [1.0, 0.0]])
+
+
+def test_cbram_sc_pulses_by_hand(rng):
+    switching = CBRAMSwitching(v_max_v=4.6)  # t/τ(4.6 V) = 22.4: p_full = 1 − 1.9e-10
+    assert switching.p_full > 1.0 - 2.0**-24
+    net = _net(True, rng)
+    eps = net.layers[0].tile.dw_min  # ε of both tiles (same device and mapping): default_epsilon = dw_min
+    assert net.layers[1].tile.dw_min == eps
+    # η = B·ε·F with F = 10.2: χ = −(η/B) Σδxᵀ -> p = trunc(χ/ε) = trunc(−10.2 Σδxᵀ), far from integers
+    rule = CBRAMStochasticComputing(2 * eps * 10.2, stream_length=8, switching=switching)
+    counters = OpCounters.for_network(net)
+    rule.counters = counters
+    rule.step(net, [X0_SC, X1_SC], [D0_SC, D1_SC], rng)
+    t = counters.totals()
+    # layer 0: Σδxᵀ = .5·[1,0,-1,1] + (-.25)·[0,1,1,1] = [.5,-.25,-.75,.25] / (-.25)·[0,1,1,1] = [0,-.25,-.25,-.25]
+    #   10.2·|Σδxᵀ| = [5.1, 2.55, 7.65, 2.55] / [0, 2.55, 2.55, 2.55] -> |p| = 5+2+7+2 + 0+2+2+2 = 22 on 7 cells
+    # layer 1: Σδxᵀ = [.5,-.5]ᵀ[-1,1,1] + [1,0]ᵀ[0,0,1] = [-.5,.5,1.5] / [.5,-.5,-.5]
+    #   10.2·|Σδxᵀ| = [5.1, 5.1, 15.3] / [5.1, 5.1, 5.1] -> |p| = 25 + 15 = 40 on 6 cells
+    assert _field(t, "cell_pulses") == [22, 40]
+    assert _field(t, "programmed_cells") == [7, 6]
+    assert _field(t, "accumulator_updates") == [8, 6]  # every χ of the 2x4 and 2x3 tiles written once
+    # the products come from SC gates (AND + counter), not digital MACs; programmed cell by cell, no trains
+    assert _field(t, "digital_macs") == [0, 0] and _field(t, "outer_products") == [0, 0]
+    assert _field(t, "slots") == [0, 0] and _field(t, "train_pulses") == [0, 0]
+    assert rule.stats()["pulses"] == 22 + 40  # the rule's own tally of the pulses it applied agrees
+
+
+def test_tiki_taka_trains_reads_and_zero_shift_by_hand(rng):
+    # p = q = 1 on every non-zero operand of both updates (η, η_t huge, no update management), so the
+    # fast update of A is the stochastic-coincidence case above (same counts and trains), and each
+    # transfer is known too. Three transfers per layer: columns 0, 1, 2 of A.
+    rule = TikiTaka(1e9, transfer_learning_rate=1e9, transfer_every=1, columns_per_transfer=3, bl=BL,
+                    update_management=False, symmetry_pulses=3)
+    t = _step(rule, analog=True, rng=rng)
+    # 1. zero shift when A is made: 2·3 = 6 whole-array pulses, each one slot with every row and column
+    #    firing: layer 0 (R = 4, C = 2) 8 coincidences a slot, layer 1 (R = 3, C = 2) 6; none half-selected
+    # 2. fast update (test_stochastic_coincidence_trains_by_hand): 2·BL slots, 14 coincidences,
+    #    16 / 10 half-selected, rows 10, columns 6, Σ|n| 6, 2 outer products; A's counts (units of its step)
+    #    layer 0: [-2, 0, 0, 0] / [0, 0, -2, -2]; layer 1: [-2, 0, -2] / [0, -2, 0]
+    # 3. transfers: column i of A read (x = e_i: one line driven), v = A e_i − A₀ e_i; C gets trains
+    #    from x = e_i, δ = −v: one row and the columns with v ≠ 0 fire in each of BL slots
+    #    layer 0: v ∝ [-2, 0], [0, 0], [0, -2]: column 1 is untouched (v = 0 exactly: no trains);
+    #      columns 0 and 2: 1 coincidence and C·1 + R·1 − 2 = 4 half-selected a slot, Σ|n| = BL each
+    #    layer 1: v ∝ [-2, 0], [0, -2], [-2, 0]: 1 coincidence and 2 + 3 − 2 = 3 half-selected a slot
+    assert _field(t, "slots") == [6 + 2 * BL + 2 * BL, 6 + 2 * BL + 3 * BL]
+    assert _field(t, "coincidences") == [6 * 8 + 14 + 2 * BL, 6 * 6 + 14 + 3 * BL]
+    assert _field(t, "half_selected") == [0 + 16 + 2 * BL * 4, 0 + 10 + 3 * BL * 3]
+    assert _field(t, "row_pulses") == [6 * 4 + BL * 5 + 2 * BL, 6 * 3 + BL * 5 + 3 * BL]
+    assert _field(t, "col_pulses") == [6 * 2 + BL * 3 + 2 * BL, 6 * 2 + BL * 3 + 3 * BL]
+    assert _field(t, "train_pulses") == [6 * 8 + 6 + 2 * BL, 6 * 6 + 6 + 3 * BL]
+    assert _field(t, "outer_products") == [6 + 2 + 2, 6 + 2 + 3]
+    # the transfer reads of A: 3 one-line reads per layer (Σ|u| = Σu² = 1 each), n_out = 2 conversions each
+    assert _field(t, "forward_reads") == [3, 3] and _field(t, "forward_rows") == [3, 3]
+    assert _field(t, "forward_sum_abs") == [3, 3] and _field(t, "forward_sum_sq") == [3, 3]
+    assert _field(t, "forward_conversions") == [6, 6]
+    assert _field(t, "backward_reads") == [0, 0] and _field(t, "cell_pulses") == [0, 0]
+    stats = rule.stats()  # the rule's own tallies agree with the trains' Σ|n| (zero shift aside)
+    assert stats["fast_pulses"] == 6 + 6 and stats["transfer_pulses"] == 2 * BL + 3 * BL
+    assert stats["column_transfers"] == 6
+
+
 def test_trainer_writes_counters_per_epoch(tmp_path):
     from memspice.learn.config import config_from_dict
     from memspice.learn.metrics import read_csv
@@ -159,7 +235,50 @@ def test_trainer_writes_counters_per_epoch(tmp_path):
         assert r["digital_macs"] == n_train * (8 * 65 if r["layer"] == 0 else 10 * 9)
     ops = json.loads((tmp_path / "operations.json").read_text())
     assert ops["rule"] == "sgd" and ops["totals"]["forward_reads"] == 2 * 2 * n_train  # 2 epochs x 2 layers
-    assert "energy_total_j" not in read_csv(tmp_path / "metrics.csv")[0]  # no [energy] table: counts only
+    # no [energy] table: the shipped default table prices the counts, and the run says so
+    assert ops["energy_table"].startswith("default: circuits/energy_default.toml")
+    assert json.loads((tmp_path / "summary.json").read_text())["energy_table"] == ops["energy_table"]
+    metrics = read_csv(tmp_path / "metrics.csv")
+    default = load_default_table()
+    a2 = default.one(kind="read", direction="forward", encoding="analog", level=1.0).per_cell_j
+    for epoch in (1, 2):
+        m = metrics[epoch - 1]
+        # ADC: 1 pJ (DigitalCosts default) per conversion: forward n_out = 8 + 10, backward into layer 1 n_cols = 9
+        assert m["energy_adc_j"] == pytest.approx(1e-12 * n_train * (8 + 10 + 9), rel=1e-12)
+        # analog forward reads of the ohmic default cell: e(u) = a2·u² per cell, 2 arrays x n_out cells a line
+        layers = [r for r in rows if r["epoch"] == epoch]
+        fwd = sum(2 * r["n_out"] * a2 * r["forward_sum_sq"] for r in layers)
+        assert m["energy_forward_read_j"] == pytest.approx(fwd, rel=1e-6)
+        assert m["energy_update_j"] == 0.0  # FP SGD pulses nothing
+        # SGD's update: B·n_out·n_cols MACs at 4.6 pJ per sample, every weight written once per mini-batch
+        n_batches = -(-n_train // 32)
+        assert m["energy_digital_update_j"] == pytest.approx(
+            (4.6e-12 * n_train + 0.9e-12 * n_batches) * (8 * 65 + 10 * 9), rel=1e-12)
+
+
+def test_explicit_energy_table_wins_over_the_default(tmp_path):
+    from test_energy import _synthetic_table
+
+    from memspice.energy import save_table
+    from memspice.learn.config import config_from_dict
+    from memspice.learn.metrics import read_csv
+    from memspice.learn.trainer import train
+
+    table, _ = save_table(_synthetic_table(), tmp_path / "tables" / "mine.toml")
+    doc = {"seed": 3, "data": {"name": "digits", "max_train": 64}, "network": {"sizes": [64, 4, 10]},
+           "training": {"epochs": 1, "batch_size": 32}, "rule": {"name": "sgd"},
+           "energy": {"table": "tables/mine.toml", "adc_conversion_j": 0.0, "mac_j": 0.0,
+                      "accumulator_update_j": 0.0}}
+    config = config_from_dict(doc, base_dir=tmp_path)  # the path is relative to the config's folder
+    train(config, tmp_path / "run", progress=False)
+    ops = json.loads((tmp_path / "run" / "operations.json").read_text())
+    assert ops["energy_table"] == str(table.resolve())
+    (row,) = read_csv(tmp_path / "run" / "metrics.csv")
+    layers = read_counters_csv(tmp_path / "run" / "counters.csv")
+    # the synthetic table's read e(u) = 4e-15·u² per cell (not the default's 2.03e-15 at full scale)
+    fwd = sum(2 * r["n_out"] * 4e-15 * r["forward_sum_sq"] for r in layers)
+    assert row["energy_forward_read_j"] == pytest.approx(fwd, rel=1e-9)
+    assert row["energy_adc_j"] == 0.0 and row["energy_digital_update_j"] == 0.0
 
 
 def test_run_accounting_energy_columns(rng, tmp_path):
@@ -196,3 +315,22 @@ def test_energy_estimate_cli_reads_counters_csv(rng, tmp_path, capsys):
     # the hand-counted trains again (test_stochastic_coincidence_trains_by_hand), through the file
     assert doc["epochs"][0]["energy_update_j"] == pytest.approx(2 * ((14 + 14) * 1e-12 + (16 + 10) * 0.25e-12))
     assert (tmp_path / "energy.csv").is_file()
+
+
+def test_resumed_run_keeps_the_energy_columns_it_started_with(rng):
+    # a checkpoint from before every run had an estimate (no energy_source in its accounting state) has
+    # metrics.csv rows without energy columns: resumed, it stays counts-only (else the old rows lack
+    # columns the new ones have); a new run, or one resumed from a new checkpoint, prices with the default
+    from memspice.energy.estimate import energy_columns
+    from memspice.learn.config import config_from_dict
+
+    config = config_from_dict({"rule": {"name": "stochastic-coincidence"}})
+    net = _net(True, rng)
+    rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
+    new = RunAccounting.start(net, rule, config)
+    assert new.metric_columns == energy_columns() and new.energy_source.startswith("default: ")
+    assert RunAccounting.start(net, rule, config, {"accounting": new.state_dict()}).energy_source == new.energy_source
+    old_state = new.state_dict()
+    del old_state["energy_source"]
+    old = RunAccounting.start(net, rule, config, {"accounting": old_state})
+    assert old.metric_columns == () and old.energy_source is None

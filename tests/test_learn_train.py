@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from memspice.cli import main as cli_main
+from memspice.errors import ConfigError
 from memspice.learn import config_from_dict, load_config, train
 from memspice.learn.activations import cross_entropy
 from memspice.learn.checkpoint import load_checkpoint
@@ -189,7 +190,36 @@ def test_cli_train_json_and_refuses_to_overwrite(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["epochs_completed"] == 2
     # the JSON's final test accuracy is the metrics.csv's last row, to the bit
-    last = (out / "metrics.csv").read_text().splitlines()[-1].split(",")
-    assert doc["test_accuracy"] == float(last[-1])
+    from memspice.learn.metrics import read_csv
+
+    assert doc["test_accuracy"] == read_csv(out / "metrics.csv")[-1]["test_accuracy"]
     assert cli_main(["train", str(cfg_path), "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- learning-rate schedule
+
+
+@pytest.mark.parametrize("example", ["digits_sgd", "digits_stochastic"])
+def test_learning_rate_decays_per_epoch(tmp_path, monkeypatch, example):
+    # [training] learning_rate_decay = gamma: every mini-batch of epoch e (0-based)
+    # runs with eta * gamma**e (hand values below), for the float baseline and a pulsed rule alike.
+    import memspice.learn.trainer as trainer_module
+
+    cfg = _short(EXAMPLES / f"{example}.toml", epochs=3, max_train=64)
+    cfg = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, learning_rate_decay=0.5))
+    made = []
+    make_rule = trainer_module.make_rule
+    monkeypatch.setattr(trainer_module, "make_rule", lambda config: made.append(make_rule(config)) or made[-1])
+    seen: dict[int, set] = {}
+    train(cfg, tmp_path / "run", progress=False,
+          on_batch=lambda epoch, batch: seen.setdefault(epoch, set()).add(made[0].learning_rate))
+    eta = cfg.rule.learning_rate  # 0.5 in both examples
+    assert seen == {0: {eta}, 1: {eta * 0.5}, 2: {eta * 0.25}}
+
+
+@pytest.mark.parametrize("gamma", [0.0, -0.5, 1.5])
+def test_learning_rate_decay_outside_0_1_is_a_config_error(gamma):
+    doc = {"data": {"name": "digits"}, "network": {"sizes": [64, 10]}, "training": {"learning_rate_decay": gamma}}
+    with pytest.raises(ConfigError, match="learning_rate_decay"):
+        config_from_dict(doc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,9 @@ def register(subparsers) -> None:
 
     e = sub.add_parser("estimate", help="energy per epoch of a training run from its counters.csv")
     e.add_argument("run", type=Path, help="run folder (holds counters.csv)")
-    e.add_argument("--table", type=Path, required=True, help="energy table (.toml from `memspice energy measure`)")
+    e.add_argument("--table", type=Path, default=None,
+                   help="energy table (.toml from `memspice energy measure`; default: the shipped table, "
+                   "memspice.energy.default)")
     e.add_argument("--forward-encoding", choices=("analog", "binary", "stochastic"), default="analog")
     e.add_argument("--backward-encoding", choices=("analog", "binary", "stochastic"), default="analog")
     e.add_argument("--bl", type=int, default=10, help="bit-stream length of the stochastic encoding (default 10)")
@@ -94,6 +97,7 @@ def _measure(args) -> int:
         backward=not args.no_backward,
     )
     table = measure_energy_table(xb, settings, backend=args.backend, timeout_s=args.timeout)
+    table.description["command"] = measure_command(args)  # provenance: the command that remakes this table
     toml_path, csv_path = save_table(table, args.out)
     if args.json:
         print_json({"table": str(toml_path), "csv": str(csv_path), "description": table.description,
@@ -109,10 +113,38 @@ def _measure(args) -> int:
     return 0
 
 
+def measure_command(args) -> str:
+    """``memspice energy measure`` with every option that sets a measured value spelled out (replayable even
+    if the defaults change); ``--timeout`` and ``--json`` change no number and are left out."""
+    opts = ["--rows", args.rows, "--cols", args.cols, "--model", args.model, "--cell", args.cell]
+    for p in args.param:
+        opts += ["--param", p]
+    opts += ["--wire-ohm", args.wire_ohm]
+    for flag, value in (("--row-wire-ohm", args.row_wire_ohm), ("--col-wire-ohm", args.col_wire_ohm),
+                        ("--v-read", args.v_read)):
+        if value is not None:
+            opts += [flag, value]
+    opts += ["--contact-ohm", args.contact_ohm, "--driver-ohm", args.driver_ohm, "--readout", args.readout]
+    opts += ["--state", args.state] if args.state is not None else ["--seed", args.seed]
+    opts += ["--dac-levels", ",".join(map(repr, args.dac_levels)), "--read-width", args.read_width,
+             "--bit-width", args.bit_width, "--amplitude", ",".join(map(repr, args.amplitude)),
+             "--write-width", args.write_width, "--edge", args.edge]
+    if args.no_backward:
+        opts.append("--no-backward")
+    opts += ["--backend", args.backend, "-o", args.out]
+    return shlex.join(["memspice", "energy", "measure", *(repr(v) if isinstance(v, float) else str(v) for v in opts)])
+
+
 def _estimate(args) -> int:
     from memspice.energy import DigitalCosts, EnergyModel, estimate_run, load_table
+    from memspice.energy.default import default_table_path
     from memspice.energy.estimate import write_estimate_csv
 
+    label = str(args.table)
+    if args.table is None:
+        from memspice.energy.default import default_label
+
+        args.table, label = default_table_path(), default_label()
     model = EnergyModel(
         load_table(args.table), forward_encoding=args.forward_encoding, backward_encoding=args.backward_encoding,
         bl=args.bl, write_scheme=args.write_scheme, write_voltage_v=args.write_voltage,
@@ -127,5 +159,6 @@ def _estimate(args) -> int:
     cols = ("forward_read_j", "backward_read_j", "update_j", "adc_j", "digital_update_j", "total_j")
     rows = [(e["epoch"], *(e[f"energy_{c}"] for c in cols)) for e in epochs]
     print(format_table(("epoch", "fwd read J", "bwd read J", "update J", "ADC J", "digital J", "total J"), rows))
+    print(f"energy table: {label}")
     print(f"wrote {csv_path}")
     return 0

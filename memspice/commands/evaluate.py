@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("checkpoint", type=Path, help="checkpoint .npz of a training run (e.g. RUN/checkpoints/last.npz)")
     p.add_argument("--reference", type=Path, default=None,
-                   help="checkpoint of the FP reference (an sgd run of the same sizes); default: FP copy of the weights")
+                   help="checkpoint of the FP reference (an sgd run of the same architecture: sizes and conv layers); "
+                        "default: FP copy of the weights")
     p.add_argument("--gaussian", type=_levels, default=(0.0, 0.1, 0.2, 0.3, 0.5), metavar="L,...",
                    help="input noise std levels (default 0,0.1,0.2,0.3,0.5)")
     p.add_argument("--salt-pepper", type=_levels, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
@@ -75,7 +76,7 @@ def _evaluate(args) -> int:
         run_dir = run_dir.parent
     out = args.out if args.out is not None else run_dir
     csv_path = rb.write_robustness_csv(out / "robustness.csv", points)
-    title = f"{config.data.name} {'-'.join(map(str, config.network.sizes))}, rule {config.rule.name}"
+    title = f"{config.data.name} {config.network.label()}, rule {config.rule.name}"  # e.g. 64-conv8k3-10
     png = rb.plot_robustness(out / "robustness.png", points, title,
                              labels={"evaluated": config.rule.name, "reference": "FP reference"})
     if args.json:

@@ -10,16 +10,20 @@
 
 The counts come from :mod:`memspice.learn.counters` (the trainer writes them
 to ``counters.csv`` of every run); :func:`estimate_run` applies a model to a run.
+Every training run prices its counts per epoch (metrics.csv) with its config's
+``[energy] table``, or else with the table memspice ships
+(:mod:`memspice.energy.default`: 8x8 VTEAM crossbar, measured in ngspice).
 """
 
 from memspice.energy.config import energy_model_from_table
+from memspice.energy.default import default_table_path, load_default_table
 from memspice.energy.estimate import DigitalCosts, EnergyModel, energy_columns
 from memspice.energy.measure import EnergySettings, describe_crossbar, measure_energy_table, transpose_crossbar
 from memspice.energy.run import estimate_run
 from memspice.energy.table import EnergyEntry, EnergyTable, load_table, save_table
 
 __all__ = [
-    "DigitalCosts", "EnergyEntry", "EnergyModel", "EnergySettings", "EnergyTable", "describe_crossbar",
-    "energy_columns", "energy_model_from_table", "estimate_run", "load_table", "measure_energy_table",
-    "save_table", "transpose_crossbar",
+    "DigitalCosts", "EnergyEntry", "EnergyModel", "EnergySettings", "EnergyTable", "default_table_path",
+    "describe_crossbar", "energy_columns", "energy_model_from_table", "estimate_run", "load_default_table",
+    "load_table", "measure_energy_table", "save_table", "transpose_crossbar",
 ]

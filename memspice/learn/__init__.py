@@ -10,6 +10,7 @@ See :mod:`memspice.learn.config` for every configuration key and
 """
 
 from memspice.learn.config import TrainConfig, config_from_dict, load_config
+from memspice.learn.conv import Conv2d, build_cnn
 from memspice.learn.datasets import Dataset, Split, load_digits, load_fashion_mnist, load_idx, read_idx
 from memspice.learn.layers import AnalogDense, FloatDense
 from memspice.learn.network import Network, build_network
@@ -18,6 +19,7 @@ from memspice.learn.trainer import TrainResult, evaluate, train
 
 __all__ = [
     "AnalogDense",
+    "Conv2d",
     "Dataset",
     "FloatDense",
     "FloatSGD",
@@ -27,6 +29,7 @@ __all__ = [
     "StochasticCoincidence",
     "TrainConfig",
     "TrainResult",
+    "build_cnn",
     "build_network",
     "config_from_dict",
     "evaluate",

@@ -29,6 +29,30 @@ dataset are errors (:class:`~memspice.errors.ConfigError`), never ignored.
     ``sizes``               layer widths, inputs first, classes last
                             (default [64, 32, 10], for digits). Must match
                             the dataset (64 or 784 inputs, 10 classes).
+                            With ``conv``, the first entry is still the
+                            image's pixel count and the dense layers are
+                            ``sizes[1:]``, fed by the last conv layer's
+                            F·H'·W' outputs (e.g. [64, 10]: conv, then one
+                            dense layer of 10 classes).
+    ``conv``                convolution layers between the input image and
+                            the dense layers (default none: an MLP), a list
+                            of tables, one per layer, in order::
+
+                                conv = [{filters = 8, kernel = 3}]
+
+                            ``filters`` F (output channels, >= 1) and
+                            ``kernel`` k (k x k filters, >= 1); valid
+                            (no padding), stride 1, so an H x W image gives
+                            (H−k+1) x (W−k+1) outputs per filter, the next
+                            layer's image. Each conv layer is one tile of
+                            F x (C·k·k + 1) read once per output position
+                            (im2col, memspice.learn.conv); every rule trains
+                            it with the conv gradient. Images: digits
+                            1x8x8, fashion-mnist 1x28x28.
+    ``image_shape``         data.name = "idx" with ``conv`` only (required
+                            there): [channels, height, width] of the images,
+                            e.g. [1, 28, 28] for MNIST; its product must be
+                            sizes[0].
     ``activation``          hidden activation: "sigmoid" (default), "relu" or
                             "logistic4" (logistic(4y), the neuron of
                             binary-stochastic).
@@ -45,6 +69,11 @@ dataset are errors (:class:`~memspice.errors.ConfigError`), never ignored.
     ``batch_size``          samples per mini-batch (default 32).
     ``eval_batch_size``     samples per forward chunk when evaluating
                             (default 1000; changes speed and memory only).
+    ``learning_rate_decay`` γ in (0, 1]: epoch e (0-based) trains with
+                            η·γ^e, for every rule alike (default 1: constant
+                            η). Pulsed rules whose weights move in whole device
+                            steps gain most: a smaller η late in training
+                            means fewer, not smaller, random pulses.
 
 ``[rule]`` — :class:`RuleConfig`
     ``name``                "sgd" (floating-point baseline, default),
@@ -89,10 +118,18 @@ dataset are errors (:class:`~memspice.errors.ConfigError`), never ignored.
 ``layer``, ...): every K mini-batches a layer's tile runs as a crossbar in
 ngspice; see :mod:`memspice.learn.cosim` for its keys.
 
-``[energy]`` — optional energy accounting: ``table`` (a SPICE-measured energy
-table from ``memspice energy measure``, path relative to the config) and the
-encodings and digital costs of :mod:`memspice.energy.config`; adds
-``energy_*_j`` columns to metrics.csv.
+``[energy]`` — optional settings of the energy estimate every run writes
+(``energy_*_j`` columns of metrics.csv, per epoch; the run's totals and the
+table used in operations.json): ``table`` (a SPICE-measured energy table
+from ``memspice energy measure``, path relative to the config) and the
+encodings and digital costs of :mod:`memspice.energy.config`. Without
+``table`` (or without [energy]) the counts are priced with the table
+memspice ships, measured in ngspice on an 8x8 VTEAM crossbar (the default
+device of memspice.validate.defaults, k_on = −0.01 m/s, every cell at
+x = 0.5, ideal wires), reads at 10 mV, programming pulses −0.27 V / 50 ns,
+V/2 (:mod:`memspice.energy.default`: its provenance and the command that
+regenerates it); operations.json then names it ``default: ...``. An explicit
+``table`` always wins.
 
 ``[tile]`` — the surrogate tile for every rule but "sgd"; see
 :func:`memspice.learn.tiles.tile_config_from_table` for its keys (device
@@ -157,11 +194,36 @@ class DataConfig:
     max_test: int | None = None
 
 
+IMAGE_SHAPES = {"digits": (1, 8, 8), "fashion-mnist": (1, 28, 28)}
+"""(channels, height, width) of the named datasets' images (data.name = "idx": network.image_shape)."""
+
+
+@dataclass(frozen=True)
+class ConvLayerConfig:
+    """One entry of ``network.conv``: ``filters`` F output channels of ``kernel`` x ``kernel`` filters."""
+
+    filters: int
+    kernel: int
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
     sizes: tuple[int, ...] = (64, 32, 10)
     activation: str = "sigmoid"
     weight_scaling_omega: float | None = None
+    conv: tuple[ConvLayerConfig, ...] = ()
+    image_shape: tuple[int, ...] | None = None
+
+    def input_shape(self, data_name: str) -> tuple[int, int, int] | None:
+        """(C, H, W) of the input images for a CNN on ``data_name``; None for an MLP."""
+        if not self.conv:
+            return None
+        return self.image_shape if self.image_shape is not None else IMAGE_SHAPES[data_name]
+
+    def label(self) -> str:
+        """Short description for titles: "64-32-10", or with conv layers "64-conv8k3-10"."""
+        parts = [str(self.sizes[0])] + [f"conv{c.filters}k{c.kernel}" for c in self.conv]
+        return "-".join(parts + [str(s) for s in self.sizes[1:]])
 
 
 @dataclass(frozen=True)
@@ -169,6 +231,7 @@ class TrainingConfig:
     epochs: int = 10
     batch_size: int = 32
     eval_batch_size: int = 1000
+    learning_rate_decay: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -205,7 +268,8 @@ class TrainConfig:
     cosim: dict = field(default_factory=dict)
     """The raw [cosim] table: SPICE co-simulation checkpoints (memspice.learn.cosim); empty = off."""
     energy: dict = field(default_factory=dict)
-    """The raw [energy] table: energy model for the per-epoch estimate (memspice.energy.config); empty = counts only."""
+    """The raw [energy] table: energy model for the per-epoch estimate (memspice.energy.config); empty = the
+    shipped default table (memspice.energy.default)."""
 
     def to_dict(self) -> dict:
         """Plain dict (TOML-shaped) of the whole configuration."""
@@ -213,6 +277,10 @@ class TrainConfig:
         for name in ("data", "network", "training", "rule"):
             section = dataclasses.asdict(getattr(self, name))
             out[name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in section.items() if v is not None}
+        if not self.network.conv:
+            out["network"].pop("conv")  # an MLP's dict is what it was before conv layers existed (resume)
+        if self.training.learning_rate_decay == 1.0:
+            out["training"].pop("learning_rate_decay")  # likewise before the schedule existed
         # Keys that belong to another rule or data set are left out (their
         # defaults are inert here), so the dict loads back with config_from_dict.
         for key, only in _RULE_ONLY_KEYS.items():
@@ -265,6 +333,69 @@ def _section(cls, table, name: str):
     return cls(**{k: _check_value(v, hints[k], f"{name}.{k}") for k, v in table.items()})
 
 
+def _conv_layers(value) -> tuple[ConvLayerConfig, ...]:
+    """``network.conv`` (a list of {filters, kernel} tables) as ConvLayerConfig values, or ConfigError."""
+    example = "e.g. conv = [{filters = 8, kernel = 3}]"
+    if not isinstance(value, list):
+        raise ConfigError(f"network.conv = {value!r}: expected a list of tables, {example}")
+    layers = []
+    for i, entry in enumerate(value):
+        where = f"network.conv[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} = {entry!r}: expected a table with filters and kernel, {example}")
+        check_table(entry, ["filters", "kernel"], where)
+        missing = [k for k in ("filters", "kernel") if k not in entry]
+        if missing:
+            raise ConfigError(f"{where} needs {' and '.join(missing)}, {example}")
+        layer = _section(ConvLayerConfig, entry, where)
+        for key in ("filters", "kernel"):
+            if getattr(layer, key) < 1:
+                raise ConfigError(f"{where}.{key} = {getattr(layer, key)}: must be >= 1")
+        layers.append(layer)
+    return tuple(layers)
+
+
+def _check_conv_shapes(network: NetworkConfig, data_name: str) -> None:
+    """image_shape only where it applies; every kernel fits the image it sees; the pixels match sizes[0]."""
+    if network.image_shape is not None:
+        if not network.conv:
+            raise ConfigError("network.image_shape applies only with network.conv (a CNN); remove it")
+        if data_name != "idx":
+            raise ConfigError(
+                f"network.image_shape applies only to data.name = 'idx'; {data_name!r} images are "
+                f"{'x'.join(map(str, IMAGE_SHAPES[data_name]))}: remove it"
+            )
+        if len(network.image_shape) != 3 or min(network.image_shape) < 1:
+            raise ConfigError(
+                f"network.image_shape = {list(network.image_shape)}: give [channels, height, width], all >= 1, "
+                "e.g. [1, 28, 28] for MNIST"
+            )
+    if not network.conv:
+        return
+    if network.image_shape is None and data_name not in IMAGE_SHAPES:
+        raise ConfigError(
+            f"network.conv with data.name = {data_name!r} needs network.image_shape = [channels, height, width] "
+            "of the images, e.g. [1, 28, 28] for MNIST"
+        )
+    shape = network.input_shape(data_name)
+    pixels = shape[0] * shape[1] * shape[2]
+    if network.sizes[0] != pixels:
+        raise ConfigError(
+            f"network.sizes[0] = {network.sizes[0]}, but the {'x'.join(map(str, shape))} input images have "
+            f"{pixels} pixels; start sizes with {pixels} (the dense layers are sizes[1:])"
+        )
+    height, width = shape[1:]
+    for i, layer in enumerate(network.conv):
+        if layer.kernel > min(height, width):
+            seen = "the input image" if i == 0 else f"the output of network.conv[{i - 1}]"
+            raise ConfigError(
+                f"network.conv[{i}].kernel = {layer.kernel} is larger than its {height}x{width} input "
+                f"({seen}, valid convolution without padding); use kernel <= {min(height, width)}, "
+                "or fewer or smaller conv layers before it"
+            )
+        height, width = height - layer.kernel + 1, width - layer.kernel + 1  # valid, stride 1
+
+
 def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     """A :class:`TrainConfig` from a TOML-shaped dict; ``base_dir`` resolves relative data paths."""
     known = ["seed", "data", "network", "training", "rule", "tile", "cosim", "energy"]
@@ -306,9 +437,14 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
         if not 0.0 < value < 1.0:
             raise ConfigError(f"data.{key} = {value}: must lie strictly between 0 and 1")
 
-    network = _section(NetworkConfig, doc.get("network", {}), "network")
+    network_table = doc.get("network", {})
+    check_table(network_table, [f.name for f in dataclasses.fields(NetworkConfig)], "network")
+    network_table = dict(network_table)
+    conv = _conv_layers(network_table.pop("conv", []))
+    network = dataclasses.replace(_section(NetworkConfig, network_table, "network"), conv=conv)
     if len(network.sizes) < 2 or min(network.sizes) < 1:
         raise ConfigError(f"network.sizes = {list(network.sizes)}: give at least two widths, all >= 1")
+    _check_conv_shapes(network, data.name)
     omega = network.weight_scaling_omega
     if omega is not None and not 0.0 < omega <= 1.0:
         raise ConfigError(f"network.weight_scaling_omega = {omega}: must lie in (0, 1]")
@@ -322,6 +458,11 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     for key in ("epochs", "batch_size", "eval_batch_size"):
         if getattr(training, key) < 1:
             raise ConfigError(f"training.{key} = {getattr(training, key)}: must be >= 1")
+    if not 0.0 < training.learning_rate_decay <= 1.0:
+        raise ConfigError(
+            f"training.learning_rate_decay = {training.learning_rate_decay}: the per-epoch factor must lie in (0, 1] "
+            "(1 keeps the learning rate constant)"
+        )
 
     rule_table = dict(doc.get("rule", {}))
     rule = _section(RuleConfig, rule_table, "rule")

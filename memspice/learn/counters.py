@@ -17,6 +17,11 @@ costs a handful of numpy reductions per layer and mini-batch. Who records what:
     (cells that see the full V) and half-selected cells (one line pulsed, V/2);
   - rules that program a computed count matrix cell by cell report it
     (:meth:`OpCounters.record_pulses`);
+  - pulses on every cell of a tile at once (Tiki-Taka's zero-shift pulses)
+    are reported as such (:meth:`OpCounters.record_array_pulses`);
+  - reads a rule makes itself, beyond the trainer's passes (Tiki-Taka's
+    transfer reads of its fast tile A, which has the layer's tile shape), are
+    counted as the layer's reads (:func:`record_reads`);
   - every rule reports its outer-product (matrix) updates and its digital
     work (:meth:`OpCounters.record_update`).
 
@@ -167,8 +172,9 @@ class OpCounters:
         """Pulse-coincidence trains applied to layer ``k``.
 
         ``rows`` (S, R) and ``cols`` (S, C): which line fires in which of the S
-        slots (bool, ±1 or a scipy sparse matrix whose stored entries are the
-        pulses); ``counts`` the signed counts they applied; ``outer_products``
+        slots (:class:`~memspice.learn.rules.PulseTrains`, bool, ±1 or a scipy
+        sparse matrix whose stored entries are the pulses); ``counts`` the
+        signed counts they applied (a matrix, or just its non-zero entries); ``outer_products``
         the rank-1 updates they make up (samples of the batch).
         """
         r_s = _per_slot(rows)
@@ -189,6 +195,19 @@ class OpCounters:
         """A count matrix programmed cell by cell on layer ``k`` (Σ|n| pulses on the cells with n ≠ 0)."""
         counts = np.asarray(counts)
         self._add(k, cell_pulses=float(np.abs(counts).sum()), programmed_cells=int(np.count_nonzero(counts)))
+
+    def record_array_pulses(self, k: int, pulses: int) -> None:
+        """``pulses`` pulses on every cell of layer ``k``'s tile at once, applied one by one.
+
+        Each is one slot in which all R rows and C columns fire: R·C
+        coincidences, no half-selected cell, one rank-1 (all-ones) update;
+        pulses of alternating sign are applied separately, so each counts in
+        ``train_pulses`` (R·C per pulse).
+        """
+        n_out, n_cols = self.shapes[k]
+        p = int(pulses)
+        self._add(k, train_pulses=p * n_out * n_cols, slots=p, row_pulses=p * n_cols, col_pulses=p * n_out,
+                  coincidences=p * n_out * n_cols, outer_products=p)
 
     def record_update(self, k: int, *, outer_products: int = 0, digital_macs: float = 0,
                       accumulator_updates: float = 0) -> None:
@@ -229,7 +248,9 @@ class OpCounters:
 
 
 def _per_slot(trains) -> np.ndarray:
-    """Lines firing in each slot of a train (S, n): dense bool/±1 array or scipy sparse matrix."""
+    """Lines firing in each slot of a train (S, n): PulseTrains, dense bool/±1 array or scipy sparse matrix."""
+    if hasattr(trains, "per_slot"):
+        return trains.per_slot()
     if hasattr(trains, "tocsr"):
         csr = trains.tocsr()
         csr.eliminate_zeros()
@@ -263,6 +284,20 @@ def record_programmed(rule, k: int, counts, *, macs: float = 0, accumulator_upda
         c.record_update(k, digital_macs=macs, accumulator_updates=accumulator_updates)
 
 
+def record_reads(rule, k: int, direction: str, vectors) -> None:
+    """Reads ``vectors`` (reads, lines) a rule drove into a tile of layer ``k``'s shape (no-op without counters)."""
+    c = counters_of(rule)
+    if c is not None:
+        c.record_read(k, direction, vectors)
+
+
+def record_array_pulses(rule, k: int, pulses: int) -> None:
+    """``pulses`` whole-array pulses on a tile of layer ``k``'s shape (no-op without counters)."""
+    c = counters_of(rule)
+    if c is not None and pulses:
+        c.record_array_pulses(k, pulses)
+
+
 def record_outer(rule, k: int, outer_products: int, *, macs: float = 0, accumulator_updates: float = 0) -> None:
     """A rule applied ``outer_products`` rank-1 updates to layer ``k`` (no-op without counters)."""
     c = counters_of(rule)
@@ -283,33 +318,43 @@ class RunAccounting:
     ``epoch_metrics`` writes ``counters.csv`` (the epoch's counts, one row per
     epoch and layer, with the layer's shape) and ``operations.json`` (the run's
     totals per layer and summed, the rule's name, and with an energy model its
-    energy by part) into the run folder; with an
+    energy by part and ``energy_table``, the ``energy_source`` that says which
+    table produced the numbers) into the run folder; with an
     :class:`~memspice.energy.EnergyModel` it returns the epoch's energy estimate
     (``energy_<part>_j`` columns for metrics.csv), without one nothing (metrics.csv
     keeps its columns). ``memspice energy estimate RUN`` applies any table to
     counters.csv after the run.
     """
 
-    def __init__(self, net, rule, energy_model=None):
+    def __init__(self, net, rule, energy_model=None, energy_source: str | None = None):
         self.counters = OpCounters.for_network(net)
         rule.counters = self.counters
         self.energy_model = energy_model
+        self.energy_source = energy_source if energy_model is not None else None
         self.rule_name = getattr(rule, "name", type(rule).__name__)
         self._rows: list[dict] = []
 
     @classmethod
     def start(cls, net, rule, config, state: dict | None = None) -> "RunAccounting":
-        """The trainer's accounting: energy model from ``config.energy`` (an ``[energy]`` table, see
-        :mod:`memspice.energy.config`; none: counts only), resumed from a checkpoint ``state`` if given."""
-        table = getattr(config, "energy", None)
-        model = None
-        if table:
-            from memspice.energy.config import energy_model_from_table
+        """The trainer's accounting, resumed from a checkpoint ``state`` if given.
 
-            model = energy_model_from_table(dict(table))
-        acct = cls(net, rule, model)
-        if state is not None and "accounting" in state:
-            acct.load_state_dict(state["accounting"])
+        Energy model from ``config.energy`` (an ``[energy]`` table, see
+        :mod:`memspice.energy.config`); without one, or without its ``table``
+        key, the shipped default table (:mod:`memspice.energy.default`). A run
+        resumed from a checkpoint made before every run had an estimate (no
+        ``energy_source`` in its accounting state) keeps what it started with:
+        counts only unless its config has an [energy] table.
+        """
+        from memspice.energy.config import energy_model_from_table, energy_table_label
+
+        table = dict(getattr(config, "energy", None) or {})
+        saved = None if state is None else state.get("accounting")
+        if saved is not None and not saved.get("energy_source") and not table:
+            acct = cls(net, rule)
+        else:
+            acct = cls(net, rule, energy_model_from_table(table), energy_table_label(table))
+        if saved is not None:
+            acct.load_state_dict(saved)
         return acct
 
     @property
@@ -340,11 +385,13 @@ class RunAccounting:
             run = self.energy_model.estimate(self.counters.totals(), self.counters.shapes,
                                              self.counters.devices_per_pulse)
             summary["energy_j"] = {p: run[p] for p in (*ENERGY_PARTS, "total_j")}
+            summary["energy_table"] = self.energy_source
         (Path(out_dir) / "operations.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         return out
 
     def state_dict(self) -> dict:
-        return {"counters": self.counters.state_dict(), "rows": [dict(r) for r in self._rows]}
+        return {"counters": self.counters.state_dict(), "rows": [dict(r) for r in self._rows],
+                "energy_source": self.energy_source or ""}
 
     def load_state_dict(self, state: dict) -> None:
         self.counters.load_state_dict(state["counters"])
@@ -381,5 +428,5 @@ def read_counters_csv(path) -> list[dict]:
         raise DataError(f"{str(path)!r} is not a counters.csv: {exc}") from None
 
 
-__all__ = ["FIELDS", "OpCounters", "RunAccounting", "counters_of", "read_counters_csv", "record_outer",
-           "record_programmed", "train_hook", "write_counters_csv"]
+__all__ = ["FIELDS", "OpCounters", "RunAccounting", "counters_of", "read_counters_csv", "record_array_pulses",
+           "record_outer", "record_programmed", "record_reads", "train_hook", "write_counters_csv"]

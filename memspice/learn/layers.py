@@ -141,10 +141,14 @@ class AnalogDense:
         weights s·W_tile by −η δ xᵀ, the floating-point step; so the tile's
         errors are δ/s and every rule keeps the baseline's learning rate.
         """
-        return self.tile_inputs(x), delta / self.out_scale
+        last = self.__dict__.get("_last_inputs")
+        xt = last[1] if last is not None and last[0] is x else self.tile_inputs(x)
+        return xt, delta / self.out_scale
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        z = self.tile.forward(self.tile_inputs(x))
+        xt = self.tile_inputs(x)
+        self._last_inputs = (x, xt)  # the update of this mini-batch drives the same rows (update_operands)
+        z = self.tile.forward(xt)
         return z if self.out_scale == 1.0 else self.out_scale * z
 
     def backward(self, delta: np.ndarray) -> np.ndarray:

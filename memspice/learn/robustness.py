@@ -25,6 +25,12 @@ the reference is then deployed on tiles of the evaluated network's tile
 configuration (weights programmed ideally, output gain max|W|/w_max), so both
 networks meet the same hardware. Each point is the mean over ``repeats``
 independent draws from the generator given.
+
+Layers may be dense (:class:`~memspice.learn.layers.FloatDense`,
+:class:`~memspice.learn.layers.AnalogDense`) or convolutions
+(:class:`~memspice.learn.conv.Conv2d`, one tile of F x (C·k·k + 1) read at
+every position): copies and redeployments keep each layer's kind, image shape
+and kernel, so a CNN's reference is a CNN of the same architecture.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from memspice.errors import ParameterError
+from memspice.learn.conv import Conv2d
 from memspice.learn.layers import AnalogDense, FloatDense, program_weights
 from memspice.learn.metrics import accuracy
 from memspice.learn.network import Network
@@ -159,17 +166,60 @@ def perturb_network(net: Network, kind: str, level: float, rng: np.random.Genera
     return Network(layers, net.activation.name), floored
 
 
+def _layer_shape(layer) -> tuple:
+    """What fixes a layer's architecture: ("conv", image shape, kernel, filters) or ("dense", n_in, n_out)."""
+    if isinstance(layer, Conv2d):
+        return ("conv", layer.in_shape, layer.kernel, layer.filters)
+    return ("dense", layer.n_in, layer.n_out)
+
+
+def _describe(shapes: list) -> str:
+    return ", ".join(f"conv {s[3]}x{s[2]}x{s[2]} on {'x'.join(map(str, s[1]))}" if s[0] == "conv"
+                     else f"dense {s[1]}->{s[2]}" for s in shapes)
+
+
+def check_same_architecture(net: Network, other: Network, what: str = "the reference") -> None:
+    """ParameterError unless ``other`` has ``net``'s layers: same kinds (conv/dense), shapes and kernels."""
+    a = [_layer_shape(layer) for layer in net.layers]
+    b = [_layer_shape(layer) for layer in other.layers]
+    if a != b:
+        raise ParameterError(
+            f"{what} has layers [{_describe(b)}] but the evaluated network has [{_describe(a)}]; "
+            "give a reference of the same architecture (e.g. the sgd run of the same [network] table)"
+        )
+
+
+def _rebuilt(layer, *, w=None, b=None, tile=None, out_scale: float = 1.0):
+    """A layer of ``layer``'s architecture (conv: same image shape and kernel) with new weights or a new tile."""
+    if isinstance(layer, Conv2d):
+        if tile is None:
+            return Conv2d(layer.in_shape, layer.kernel, w=w, b=b)
+        return Conv2d(layer.in_shape, layer.kernel, tile=tile, out_scale=out_scale)
+    return FloatDense(w, b) if tile is None else AnalogDense(tile, out_scale=out_scale)
+
+
 def float_copy(net: Network) -> Network:
-    """The floating-point network with ``net``'s current weights (W, b) (dense layers)."""
-    return Network([FloatDense(w, b) for w, b in net.weights()], net.activation.name)
+    """The floating-point network with ``net``'s current weights (W, b) = s·W_tile, layer by layer.
+
+    Dense layers become FloatDense, conv layers a floating-point Conv2d of the
+    same image shape and kernel (filters W: (F, C·k·k)).
+    """
+    return Network([_rebuilt(layer, w=w, b=b) for layer, (w, b) in zip(net.layers, net.weights())],
+                   net.activation.name)
 
 
 def deploy_on_tiles(net: Network, like: Network, rng: np.random.Generator) -> Network:
-    """``net``'s weights programmed (ideally) on tiles configured like ``like``'s, gain max|W|/w_max per layer."""
+    """``net``'s weights programmed (ideally) on tiles configured like ``like``'s, gain max|W|/w_max per layer.
+
+    Each layer keeps its architecture (a conv layer's tile holds its F x
+    (C·k·k + 1) filter matrix, bias last, as in training); ``like`` must have
+    the same layers (:func:`check_same_architecture`).
+    """
     from memspice.surrogate import AnalogTile
 
+    check_same_architecture(like, net, "the network to deploy")
     layers = []
-    for (w, b), ref in zip(net.weights(), like.layers):
+    for layer, (w, b), ref in zip(net.layers, net.weights(), like.layers):
         tile_ref = getattr(ref, "tile", None)
         if tile_ref is None:
             raise ParameterError("deploy_on_tiles: the network to copy the tile configuration from has a float layer")
@@ -177,7 +227,7 @@ def deploy_on_tiles(net: Network, like: Network, rng: np.random.Generator) -> Ne
         tile = AnalogTile(wb.shape[0], wb.shape[1], tile_ref.config, rng)
         scale = max(float(np.abs(wb).max()), 1e-300) / tile.mapping.w_max
         program_weights(tile, wb / scale)
-        layers.append(AnalogDense(tile, out_scale=scale))
+        layers.append(_rebuilt(layer, tile=tile, out_scale=scale))
     return Network(layers, net.activation.name)
 
 
@@ -190,8 +240,17 @@ def robustness_sweep(net: Network, x: np.ndarray, y: np.ndarray, settings: Robus
     """Accuracy of ``net`` and the FP ``reference`` at every level of every perturbation in ``settings``."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
-    reference = float_copy(net) if reference is None else reference
+    if reference is None:
+        reference = float_copy(net)
+    else:
+        check_same_architecture(net, reference)
     analog = all(getattr(layer, "tile", None) is not None for layer in net.layers)
+    device_kinds = [kind for kind in settings.levels if kind not in INPUT_PERTURBATIONS]
+    if device_kinds and not analog:
+        raise ParameterError(
+            f"perturbation(s) {', '.join(device_kinds)} need an analog network (tiles); this network has "
+            "floating-point layers: sweep only gaussian and salt_pepper"
+        )
     deployed = deploy_on_tiles(reference, net, rng) if analog else None
     points = []
     for kind, levels in settings.levels.items():
@@ -205,11 +264,6 @@ def robustness_sweep(net: Network, x: np.ndarray, y: np.ndarray, settings: Robus
                         accs.append(_acc(base, xp, y, settings.batch_size))
                     else:
                         target = base if name == "evaluated" else deployed
-                        if target is None:
-                            raise ParameterError(
-                                f"perturbation {kind!r} needs an analog network (tiles); this checkpoint is "
-                                "floating point: sweep only gaussian and salt_pepper"
-                            )
                         pert, n_f = perturb_network(target, kind, level, rng, settings)
                         floored += n_f
                         accs.append(_acc(pert, x, y, settings.batch_size))
@@ -306,6 +360,6 @@ def checkpoint_test_split(config):
     return load_dataset(config, _Streams(config.seed).data).test
 
 
-__all__ = ["CSV_COLUMNS", "PERTURBATIONS", "RobustnessPoint", "RobustnessSettings", "deploy_on_tiles", "float_copy",
-           "load_checkpoint_network", "perturb_inputs", "perturb_network", "plot_robustness", "robustness_sweep",
-           "checkpoint_test_split", "write_robustness_csv"]
+__all__ = ["CSV_COLUMNS", "PERTURBATIONS", "RobustnessPoint", "RobustnessSettings", "check_same_architecture",
+           "checkpoint_test_split", "deploy_on_tiles", "float_copy", "load_checkpoint_network", "perturb_inputs",
+           "perturb_network", "plot_robustness", "robustness_sweep", "write_robustness_csv"]

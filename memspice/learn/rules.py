@@ -21,7 +21,6 @@ layer's output gain (see :class:`~memspice.learn.layers.AnalogDense`).
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from memspice.errors import ParameterError
 from memspice.learn.counters import record_outer, record_programmed, train_hook
@@ -35,7 +34,12 @@ def _positive(name: str, value: float) -> float:
 
 
 class FloatSGD:
-    """Plain mini-batch SGD on float weights (the baseline): W ← W − (η/B) δᵀx, b ← b − (η/B) Σδ."""
+    """Plain mini-batch SGD on float weights (the baseline): W ← W − (η/B) δᵀx, b ← b − (η/B) Σδ.
+
+    A layer that uses its weights several times per sample (a convolution,
+    :mod:`memspice.learn.conv`) gives its rows through ``update_operands``
+    (:mod:`memspice.learn.operands`): W|b ← W|b − (η/R) Σ_r δ_r x_rᵀ over its R rows.
+    """
 
     name = "sgd"
     needs_tiles = False
@@ -47,11 +51,19 @@ class FloatSGD:
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
             if layer.kind != "float":
                 raise ParameterError(f"rule 'sgd' updates floating-point layers; got a {layer.kind} layer")
-            scale = self.learning_rate / x.shape[0]
-            layer.w -= scale * (d.T @ x)
-            layer.b -= scale * d.sum(axis=0)
+            if hasattr(layer, "update_operands"):  # conv: R = B·P rows, the bias as the last column
+                xr, dr = layer.update_operands(x, d)
+                dw = (self.learning_rate / xr.shape[0]) * (dr.T @ xr)
+                layer.w -= dw[:, :-1]
+                layer.b -= dw[:, -1]
+                rows = xr.shape[0]
+            else:
+                scale = self.learning_rate / x.shape[0]
+                layer.w -= scale * (d.T @ x)
+                layer.b -= scale * d.sum(axis=0)
+                rows = x.shape[0]
             n_w = layer.w.shape[0] * (layer.w.shape[1] + 1)  # operation counters (memspice.learn.counters)
-            record_outer(self, k, x.shape[0], macs=x.shape[0] * n_w, accumulator_updates=n_w)
+            record_outer(self, k, rows, macs=rows * n_w, accumulator_updates=n_w)
 
     def state_dict(self) -> dict:
         return {}
@@ -73,60 +85,118 @@ def _tile_of(layer, rule_name: str):
     return tile
 
 
-def _per_slot_trains(prob: np.ndarray, bl: int, sign: np.ndarray, rng: np.random.Generator):
-    """As ``_bernoulli_trains``, with one float32 uniform per (sample, slot, line) (the original
-    random stream: probabilities resolved to 2**-24)."""
-    batch, n = prob.shape
-    u = rng.random((batch, bl, n), dtype=np.float32)
-    fires = np.flatnonzero(u < prob[:, None, :].astype(np.float32))  # row-major: already in CSR order
-    slot, line = np.divmod(fires, n)
-    indptr = np.zeros(batch * bl + 1, dtype=np.int64)
-    np.cumsum(np.bincount(slot, minlength=batch * bl), out=indptr[1:])
-    return sp.csr_matrix((sign[slot // bl, line].astype(np.float64), line, indptr), shape=(batch * bl, n))
+class PulseTrains:
+    """The pulse trains of one side of a crossbar (rows or columns) for a mini-batch, as a list of pulses.
 
-
-def _bernoulli_trains(prob: np.ndarray, bl: int, sign: np.ndarray, rng: np.random.Generator):
-    """Sparse (B·BL, n) matrix of ±1 pulses: line i of sample b fires in each of
-    the ``bl`` slots independently with probability ``prob[b, i]`` (clipped to
-    [0, 1]), with the sign ``sign[b, i]``; row b·BL + t is slot t of sample b.
-
-    Drawn by geometric skipping, the same law as one uniform per slot but
-    with about one draw per *pulse* instead of one per slot: in a Bernoulli(p)
-    train the slot of the first pulse and the gaps between pulses are
-    independent geometric variables, G = floor(ln(1 − u)/ln(1 − p)),
-    P(G = g) = (1 − p)^g p (inversion of one uniform u; Devroye 1986, §X.2).
-    Lines with p = 0 draw nothing; p = 1 gives G = 0 (every slot fires).
+    ``slot``: global slot b·BL + t of each pulse, ascending (int64); ``line``:
+    the row or column that fires (int64); ``sign``: its polarity (±1.0).
+    ``shape`` = (B·BL slots, lines), the shape of the equivalent dense train
+    matrix (``toarray``). A few % of the slots fire, so the list is much
+    shorter than the matrix.
     """
-    batch, n = prob.shape
-    flat = prob.reshape(-1)
-    line = np.flatnonzero(flat > 0.0)
-    pl = np.minimum(flat[line], 1.0)
-    u = rng.random(line.size)
-    # a line fires at all iff u < 1 - (1 - p)^bl <= bl·p: the logarithms are
-    # needed only for the few lines below the cheap bound (the others have G >= bl)
-    first = np.flatnonzero(u < bl * pl)
-    line, u, pl = line[first], u[first], pl[first]
-    with np.errstate(divide="ignore"):
-        log_q = np.log1p(-pl)  # ln(1 - p) < 0; -inf for p = 1
-    pos = np.floor(np.log1p(-u) / log_q)  # slot of the first pulse
-    ev_line, ev_slot = [], []
-    while True:
-        alive = pos < bl
-        line, pos, log_q = line[alive], pos[alive], log_q[alive]
-        if line.size == 0:
-            break
-        ev_line.append(line)
-        ev_slot.append(pos)
-        pos = pos + 1.0 + np.floor(np.log1p(-rng.random(line.size)) / log_q)  # next pulse after a geometric gap
-    if ev_line:
-        line = np.concatenate(ev_line)
-        slot = np.concatenate(ev_slot).astype(np.int64)
-    else:
-        line = np.zeros(0, dtype=np.int64)
-        slot = np.zeros(0, dtype=np.int64)
-    b, i = np.divmod(line, n)
-    data = sign.reshape(-1)[line].astype(np.float64)
-    return sp.csr_matrix((data, (b * bl + slot, i)), shape=(batch * bl, n))
+
+    __slots__ = ("slot", "line", "sign", "shape")
+
+    def __init__(self, slot: np.ndarray, line: np.ndarray, sign: np.ndarray, shape: tuple[int, int]):
+        self.slot, self.line, self.sign, self.shape = slot, line, sign, shape
+
+    def per_slot(self) -> np.ndarray:
+        """Number of lines firing in each slot, float64 (S,)."""
+        return np.bincount(self.slot, minlength=self.shape[0]).astype(np.float64)
+
+    def toarray(self) -> np.ndarray:
+        """Dense (S, lines) matrix of ±1 pulses (0: no pulse)."""
+        out = np.zeros(self.shape)
+        out[self.slot, self.line] = self.sign
+        return out
+
+
+def _per_slot_trains(values: np.ndarray, scale: float, bl: int, rng: np.random.Generator, v_max=None) -> PulseTrains:
+    """As ``_bernoulli_trains``, with one float32 uniform per (sample, slot, line) (the random
+    stream of versions before 0.2: probabilities resolved to 2**-24)."""
+    batch, n = values.shape
+    prob = scale * np.abs(values)
+    u = rng.random((batch, bl, n), dtype=np.float32)
+    fires = np.flatnonzero(u < prob[:, None, :].astype(np.float32))  # row-major: slots ascending
+    slot, line = np.divmod(fires, n)
+    return PulseTrains(slot, line, np.sign(values[slot // bl, line]), (batch * bl, n))
+
+
+def _bernoulli_subset(n: int, q: float, rng: np.random.Generator) -> np.ndarray:
+    """Ascending indices of a random subset of range(n) holding each index independently with probability q.
+
+    Geometric skipping (gaps between members are Geometric(q); Devroye 1986,
+    §X.2): about n·q draws instead of n. For q > 0.25 one uniform per index is cheaper.
+    """
+    if q <= 0.0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if q > 0.25:
+        return np.flatnonzero(rng.random(n) < q)
+    log_1mq = np.log1p(-q)
+    parts, start = [], 0
+    while start < n:
+        m = int((n - start) * q + 4.0 * np.sqrt((n - start) * q) + 16)  # enough gaps with high probability
+        pos = start - 1 + np.cumsum(1 + np.floor(np.log1p(-rng.random(m)) / log_1mq)).astype(np.int64)
+        parts.append(pos[pos < n])
+        start = int(pos[-1]) + 1
+    return np.concatenate(parts)
+
+
+def _bernoulli_trains(
+    values: np.ndarray, scale: float, bl: int, rng: np.random.Generator, v_max: float | None = None
+) -> PulseTrains:
+    """±1 pulse trains, B·BL slots: line i of sample b fires in each of the
+    ``bl`` slots independently with probability p = min(scale·|values[b, i]|, 1),
+    with the sign of ``values[b, i]``; slot b·BL + t is slot t of sample b.
+    ``v_max``: max |values| if the caller knows it already.
+
+    Drawn by thinning (Lewis & Shedler 1979, here on a Bernoulli field): with
+    p_max = max p, candidate pulses are a Bernoulli(p_max) subset of all
+    B·BL·n (slot, line) pairs, found by geometric skipping
+    (:func:`_bernoulli_subset`, about one draw per candidate), and each
+    candidate is kept with probability p/p_max. Every (slot, line) pair then
+    fires independently with probability p_max·(p/p_max) = p, the law of one
+    uniform per slot, at B·BL·n·p_max draws instead of B·BL·n (a few % when
+    the probabilities are small, as they are in training) and without a
+    pass over the whole probability array.
+    """
+    batch, n = values.shape
+    flat = values.reshape(-1)
+    if v_max is None:
+        v_max = max(float(flat.max()), -float(flat.min())) if flat.size else 0.0
+    p_max = min(scale * v_max, 1.0)
+    cand = _bernoulli_subset(batch * bl * n, p_max, rng)  # flat (b·BL + t)·n + i: ascending slots
+    slot, line = np.divmod(cand, n)
+    v = flat[(slot // bl) * n + line]  # values[b, i]
+    keep = rng.random(cand.size) * p_max < scale * np.abs(v)
+    return PulseTrains(slot[keep], line[keep], np.sign(v[keep]), (batch * bl, n))
+
+
+def coincidences(rows: PulseTrains, cols: PulseTrains) -> tuple[np.ndarray, np.ndarray]:
+    """Signed coincidence counts of two trains: cells (flat row-major index j·n_rows + i, ascending) and counts.
+
+    A cell (column line j, row line i) counts +1 for every slot in which both
+    fire with the same polarity and −1 with opposite ones (the product of the
+    signs); cells whose pulses cancel are left out. This is the sparse
+    product Σ_slots colsᵀ rows, computed pulse pair by pulse pair: for every
+    column pulse, the row pulses of its slot (a range of the slot-sorted row
+    list), so the work is one operation per coincidence.
+    """
+    lo = np.searchsorted(rows.slot, cols.slot, "left")
+    m = np.searchsorted(rows.slot, cols.slot, "right") - lo  # row pulses in each column pulse's slot
+    total = int(m.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    col_ev = np.repeat(np.arange(m.size), m)
+    row_ev = np.arange(total) + np.repeat(lo - (np.cumsum(m) - m), m)
+    cell = cols.line[col_ev] * rows.shape[1] + rows.line[row_ev]
+    sign = (rows.sign[row_ev] * cols.sign[col_ev]).astype(np.int64)
+    order = np.argsort(cell)
+    cell, sign = cell[order], sign[order]
+    first = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))  # each cell's first pair
+    counts = np.add.reduceat(sign, first)
+    keep = counts != 0
+    return cell[first][keep], counts[keep]
 
 
 _SAMPLERS = {"per_slot": _per_slot_trains, "geometric": _bernoulli_trains}
@@ -157,10 +227,16 @@ class StochasticCoincidence:
     it C_x = C_δ = C, as written in ALGORITHMS.md §1.
 
     ``sampler``: how the trains are drawn, both with the law above:
-    ``"per_slot"`` (default) one uniform per slot, the random stream of
-    earlier versions; ``"geometric"`` one draw per pulse by geometric
-    skipping, about 2x faster for the whole update (a different stream, so
-    seeded runs change).
+    ``"geometric"`` (default) by thinning with geometric skipping, a few
+    draws per *pulse* (:func:`_bernoulli_trains`); ``"per_slot"`` one float32
+    uniform per (sample, slot, line), the random stream of earlier versions,
+    3-4x slower for the whole update. The two give different streams, so a
+    seeded run depends on the choice.
+
+    The coincidence counts are formed from the pulse lists, one operation per
+    coincident pulse pair (:func:`coincidences`), and applied to the pulsed
+    cells only (``tile.apply_cell_pulses``); measured cost in
+    benchmarks/train_throughput.py.
 
     Probabilities above 1 are clipped to 1 as the method prescribes; the
     fraction of clipped probabilities is counted and reported in ``stats()``.
@@ -169,7 +245,7 @@ class StochasticCoincidence:
     name = "stochastic-coincidence"
     needs_tiles = True
 
-    def __init__(self, learning_rate: float, bl: int = 10, update_management: bool = True, sampler: str = "per_slot"):
+    def __init__(self, learning_rate: float, bl: int = 10, update_management: bool = True, sampler: str = "geometric"):
         self.learning_rate = _positive("learning_rate", learning_rate)
         if sampler not in _SAMPLERS:
             raise ParameterError(f"sampler = {sampler!r}; choose 'per_slot' or 'geometric'")
@@ -187,52 +263,52 @@ class StochasticCoincidence:
     ) -> np.ndarray:
         """Signed pulse counts (n_out, n_in) for one mini-batch; x (B, n_in), delta (B, n_out).
 
-        ``on_trains(rows, cols, counts)``: optional callback given the pulse trains (operation counters).
+        ``on_trains(rows, cols, counts)``: optional callback given the pulse
+        trains (:class:`PulseTrains`) and the non-zero counts (operation counters).
         """
-        counts = self._sparse_counts(x, delta, dw_min, rng, on_trains)
-        if counts is None:
-            return np.zeros((delta.shape[1], x.shape[1]), dtype=np.int64)
-        return counts.toarray()
+        out = np.zeros((delta.shape[1], x.shape[1]), dtype=np.int64)
+        cells, counts = self.cell_counts(x, delta, dw_min, rng, on_trains)
+        out.reshape(-1)[cells] = counts
+        return out
 
-    def _sparse_counts(self, x, delta, dw_min, rng, on_trains=None):
-        """As ``coincidence_counts``, as a CSR matrix of int64 (None: no pulses possible)."""
+    def cell_counts(self, x, delta, dw_min, rng, on_trains=None) -> tuple[np.ndarray, np.ndarray]:
+        """As ``coincidence_counts``, sparse: the pulsed cells (flat row-major indices, ascending) and their counts."""
         batch = x.shape[0]
         c2 = self.learning_rate / (batch * self.bl * dw_min)
         c_x = c_d = np.sqrt(c2)
+        m_x = max(float(x.max()), -float(x.min())) if x.size else 0.0
+        m_d = max(float(delta.max()), -float(delta.min())) if delta.size else 0.0
+        self._n_probabilities += x.size + delta.size
+        if m_x == 0.0 or m_d == 0.0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.update_management:
-            m_x, m_d = float(np.abs(x).max()), float(np.abs(delta).max())
-            if m_x == 0.0 or m_d == 0.0:
-                return None
             c_x, c_d = np.sqrt(c2 * m_d / m_x), np.sqrt(c2 * m_x / m_d)
-        p = c_x * np.abs(x)
-        q = c_d * np.abs(delta)
-        self._n_probabilities += p.size + q.size
-        self._n_clipped += int(np.count_nonzero(p > 1.0)) + int(np.count_nonzero(q > 1.0))
-        # Pulse trains: independent Bernoulli slots per (sample, line); the
-        # "geometric" sampler draws them pulse by pulse (_bernoulli_trains, the
-        # same law at ~1/10 of the draws), "per_slot" one uniform per slot.
+        for values, c, m in ((x, c_x, m_x), (delta, c_d, m_d)):
+            if c * m > 1.0:  # probabilities clipped to 1 (counted; the largest is c·max|v|)
+                self._n_clipped += int(np.count_nonzero(np.abs(values) > 1.0 / c))
+        # Pulse trains: independent Bernoulli slots per (sample, line), probability
+        # c·|v|; the "geometric" sampler draws them pulse by pulse
+        # (_bernoulli_trains, the same law at a few % of the draws), "per_slot"
+        # one uniform per slot.
         draw = _SAMPLERS[self.sampler]
-        rows = draw(p, self.bl, np.sign(x), rng)
-        cols = draw(q, self.bl, np.sign(delta), rng)
-        # n = −Σ_slots cols_slotᵀ rows_slot. The trains are sparse (a few % of
-        # slots fire), so a sparse product costs about one operation per
-        # coincidence instead of n_out·B·BL·n_in for the dense one; counts are
-        # exact integers either way (CSR @ CSR: a CSR result, row-major dense).
-        counts = cols.T.tocsr() @ rows
-        counts.data = -np.rint(counts.data).astype(np.int64)  # minus: the update is −η δ xᵀ
-        self._n_pulses += int(np.abs(counts.data).sum())
+        rows = draw(x, c_x, self.bl, rng, m_x)
+        cols = draw(delta, c_d, self.bl, rng, m_d)
+        # n = −Σ_slots colsᵀ rows: a few % of the slots fire, so the product is
+        # formed pulse pair by pulse pair (one operation per coincidence)
+        cells, counts = coincidences(rows, cols)
+        counts = -counts  # minus: the update is −η δ xᵀ
+        self._n_pulses += int(np.abs(counts).sum())
         if on_trains is not None:
-            on_trains(rows, cols, counts.toarray())
-        return counts
+            on_trains(rows, cols, counts)
+        return cells, counts
 
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
             tile = _tile_of(layer, self.name)
             xt, dt = layer.update_operands(x, d)
             hook = train_hook(self, k, xt.shape[0])  # operation counters: one outer product per sample
-            counts = self._sparse_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
-            if counts is not None:
-                tile.apply_pulses(counts)  # sparse: only the pulsed cells are visited
+            cells, counts = self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
+            tile.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
 
     def state_dict(self) -> dict:
         return {
@@ -304,7 +380,7 @@ class MixedPrecision:
         for k, (layer, tile, x, d) in enumerate(zip(net.layers, tiles, inputs, deltas)):
             xt, dt = layer.update_operands(x, d)
             chi = self._chi[k]
-            chi -= (self.learning_rate / x.shape[0]) * (dt.T @ xt)
+            chi -= (self.learning_rate / xt.shape[0]) * (dt.T @ xt)  # R rows: B, or B·P for a conv layer
             eps = self.epsilon if self.epsilon is not None else default_epsilon(tile)
             n = np.trunc(chi / eps)  # sign(χ)·floor(|χ|/ε)
             record_programmed(self, k, n, macs=xt.shape[0] * chi.size, accumulator_updates=chi.size)

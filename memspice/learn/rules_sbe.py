@@ -25,7 +25,7 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.learn.counters import record_outer, record_programmed, train_hook
 from memspice.learn.operands import apply_float_update, layer_tile, update_operands
-from memspice.learn.rules import StochasticCoincidence
+from memspice.learn.rules import StochasticCoincidence, _positive
 
 PULSE_MODES = ("coincidence", "rounded")
 
@@ -152,7 +152,6 @@ class StreamingBatchEigenupdate:
         if pulse_mode not in PULSE_MODES:
             raise ParameterError(f"pulse_mode = {pulse_mode!r}; choose one of {', '.join(PULSE_MODES)}")
         self._sc = StochasticCoincidence(learning_rate, bl=bl, update_management=update_management)
-        self.learning_rate = self._sc.learning_rate
         self.rank = int(rank)
         self.pulse_mode = pulse_mode
         self._x_hat: list[np.ndarray] | None = None
@@ -160,6 +159,15 @@ class StreamingBatchEigenupdate:
         self._matrix_updates = 0
         self._sgd_matrix_updates = 0
         self._n_pulses = 0
+
+    @property
+    def learning_rate(self) -> float:
+        """η (shared with the pulse-coincidence update that applies the rank-k step)."""
+        return self._sc.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, eta: float) -> None:
+        self._sc.learning_rate = _positive("learning_rate", eta)
 
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
         if self._x_hat is None:

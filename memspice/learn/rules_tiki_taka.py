@@ -25,6 +25,13 @@ weights read then are A₀, the reference that transfers subtract (held
 digitally here; in hardware a reference array programmed to A₀). A has the
 same tile configuration (device, mapping, read path) as the layer's tile C,
 and its own random stream, split off the rule's stream when it is made.
+
+Operation counters (:mod:`memspice.learn.counters`, on the layer's row: A has
+its shape): the pulse trains of both updates, each transfer's read A e_i
+(one forward read driving one line), and the 2·``symmetry_pulses``
+whole-array zero-shift pulses when A is made (in the first mini-batch).
+Programming A to W = 0 is an ideal write, not counted, as the initial
+weights of every tile are not.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from memspice.errors import ParameterError
 from memspice.learn.checkpoint import generator_from_state, generator_state
 from memspice.learn.layers import program_weights
 from memspice.learn.operands import update_operands
-from memspice.learn.counters import train_hook
+from memspice.learn.counters import record_array_pulses, record_reads, train_hook
 from memspice.learn.rules import StochasticCoincidence, _positive, _tile_of
 
 
@@ -69,7 +76,6 @@ class TikiTaka:
                 raise ParameterError(f"{name} = {value!r}; it must be an integer >= {low}")
         self._fast = StochasticCoincidence(learning_rate, bl=bl, update_management=update_management)
         self._transfer = StochasticCoincidence(transfer_learning_rate, bl=bl, update_management=update_management)
-        self.learning_rate = self._fast.learning_rate
         self.transfer_learning_rate = _positive("transfer_learning_rate", transfer_learning_rate)
         self.transfer_every = int(transfer_every)
         self.columns_per_transfer = int(columns_per_transfer)
@@ -95,12 +101,22 @@ class TikiTaka:
             a.apply_pulses(-up)
         return a, a_rng, a.get_weights()
 
+    @property
+    def learning_rate(self) -> float:
+        """η of the pulsed updates of A (a schedule changes this one; the transfer rate stays)."""
+        return self._fast.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, eta: float) -> None:
+        self._fast.learning_rate = _positive("learning_rate", eta)
+
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
         c_tiles = [_tile_of(layer, self.name) for layer in net.layers]
         if self._a is None:
             self._a, self._a_rngs, self._a_ref, self._next_col = [], [], [], []
-            for c in c_tiles:
+            for k, c in enumerate(c_tiles):
                 a, a_rng, ref = self._make_fast_tile(c, rng)
+                record_array_pulses(self, k, 2 * self.symmetry_pulses)  # operation counters: zero-shift pulses
                 self._a.append(a)
                 self._a_rngs.append(a_rng)
                 self._a_ref.append(ref)
@@ -125,6 +141,7 @@ class TikiTaka:
             e = np.zeros((1, n_cols))
             e[0, i] = 1.0
             v = a.forward(e)[0] - self._a_ref[k][:, i]  # read column i of A, minus its zero-shift reference
+            record_reads(self, k, "forward", e)  # operation counters: the read of A (the layer's tile shape)
             # the pulsed update −η_t δ xᵀ with x = e_i and δ = −v adds η_t v to column i of C
             hook = train_hook(self, k, 1)  # operation counters: one outer product (e_i, v) per column
             counts = self._transfer.coincidence_counts(e, -v[None, :], c_tile.dw_min, rng, on_trains=hook)

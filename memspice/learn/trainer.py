@@ -9,7 +9,16 @@ into its output folder:
 ``accuracy.png``      the accuracy curves
 ``checkpoints/epoch-NNN.npz``  state after each epoch
 ``checkpoints/last.npz``       the latest state (after an epoch, or at Ctrl-C)
-``summary.json``      final test accuracy, timings and rule counters
+``summary.json``      final test accuracy, timings, rule counters and the energy table used
+``counters.csv``, ``operations.json``  operation counts per epoch and layer, the run's
+                      totals and energy (memspice.learn.counters.RunAccounting)
+
+The network is the MLP of ``network.sizes`` or, with ``network.conv``, the
+CNN of :func:`memspice.learn.conv.build_cnn` (conv layers, then the dense
+layers ``sizes[1:]``), floating-point for rule "sgd" and on one tile per
+layer for every other rule; conv layers are checkpointed like dense ones
+(weights or tile, output gain, the tile's random stream, plus their image
+shape and kernel).
 
 Randomness: one :class:`numpy.random.SeedSequence` from ``config.seed`` is
 split into independent streams: data split, initial weights, shuffling, the
@@ -42,6 +51,7 @@ from memspice.errors import ConfigError, DataError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.activations import cross_entropy
 from memspice.learn.config import TrainConfig, config_from_dict
+from memspice.learn.conv import Conv2d, build_cnn
 from memspice.learn.datasets import Dataset, load_digits, load_fashion_mnist, load_idx
 from memspice.learn.layers import AnalogDense, FloatDense
 from memspice.learn.metrics import (
@@ -119,56 +129,72 @@ class _Streams:
         return [np.random.default_rng(s) for s in self.seeds["tiles"].spawn(n)]
 
 
+def _build(config: TrainConfig, rng: np.random.Generator, tile_factory=None) -> Network:
+    """The MLP, or with ``network.conv`` the CNN (memspice.learn.conv), of ``config.network``."""
+    n = config.network
+    omega = n.weight_scaling_omega if tile_factory is not None else None
+    if not n.conv:
+        return build_network(n.sizes, rng, activation=n.activation, tile_factory=tile_factory,
+                             weight_scaling_omega=omega)
+    return build_cnn(
+        n.input_shape(config.data.name), [(c.filters, c.kernel) for c in n.conv], n.sizes[1:], rng,
+        activation=n.activation, tile_factory=tile_factory, weight_scaling_omega=omega,
+    )
+
+
 def _new_network(config: TrainConfig, rule, streams: _Streams) -> tuple[Network, list]:
-    sizes = config.network.sizes
     if not rule.needs_tiles:
-        return build_network(sizes, streams.init, activation=config.network.activation), []
+        return _build(config, streams.init), []
     from memspice.learn.tiles import make_tile, tile_config_from_table
 
     tile_config = tile_config_from_table(config.tile)
-    rngs = streams.tile_rngs(len(sizes) - 1)
+    rngs = streams.tile_rngs(len(config.network.conv) + len(config.network.sizes) - 1)  # one per layer, in order
     pending = list(rngs)
 
     def factory(n_out: int, n_cols: int):
         return make_tile(n_out, n_cols, tile_config, pending.pop(0))
 
-    net = build_network(
-        sizes,
-        streams.init,
-        activation=config.network.activation,
-        tile_factory=factory,
-        weight_scaling_omega=config.network.weight_scaling_omega,
-    )
-    return net, rngs
+    return _build(config, streams.init, factory), rngs
 
 
 def _network_state(net: Network, tile_rngs: list) -> list:
+    """Per layer: its weights (float) or its tile, output gain and the tile's random stream (analog);
+    conv layers also their image shape and kernel."""
     out = []
     for k, layer in enumerate(net.layers):
-        if isinstance(layer, FloatDense):
-            out.append({"kind": "float", **layer.state_dict()})
+        if layer.kind == "float":
+            entry = {"kind": "float", "w": layer.w.copy(), "b": layer.b.copy()}
         else:
-            out.append(
-                {
-                    "kind": "analog",
-                    "tile": layer.tile.state_dict(),
-                    "out_scale": layer.out_scale,
-                    "rng": ckpt.generator_state(tile_rngs[k]),
-                }
-            )
+            entry = {
+                "kind": "analog",
+                "tile": layer.tile.state_dict(),
+                "out_scale": layer.out_scale,
+                "rng": ckpt.generator_state(tile_rngs[k]),
+            }
+        if isinstance(layer, Conv2d):
+            entry["conv"] = {"in_shape": list(layer.in_shape), "kernel": layer.kernel}
+        out.append(entry)
     return out
 
 
 def _network_from_state(state: list, activation: str) -> tuple[Network, list]:
     layers, rngs = [], []
     for entry in state:
+        conv = entry.get("conv")  # absent: a dense layer (and every layer of checkpoints before CNNs)
         if entry["kind"] == "float":
-            layers.append(FloatDense(entry["w"], entry["b"]))
+            if conv is None:
+                layers.append(FloatDense(entry["w"], entry["b"]))
+            else:
+                layers.append(Conv2d(conv["in_shape"], conv["kernel"], w=entry["w"], b=entry["b"]))
         else:
             from memspice.learn.tiles import tile_from_state
 
             rng = ckpt.generator_from_state(entry["rng"])
-            layers.append(AnalogDense(tile_from_state(entry["tile"], rng), out_scale=entry["out_scale"]))
+            tile = tile_from_state(entry["tile"], rng)
+            if conv is None:
+                layers.append(AnalogDense(tile, out_scale=entry["out_scale"]))
+            else:
+                layers.append(Conv2d(conv["in_shape"], conv["kernel"], tile=tile, out_scale=entry["out_scale"]))
             rngs.append(rng)
     return Network(layers, activation), rngs
 
@@ -179,6 +205,7 @@ def _check_sizes(config: TrainConfig, data: Dataset) -> None:
         raise ConfigError(
             f"network.sizes = {sizes} does not fit dataset {data.name!r}, which has {data.n_features} "
             f"inputs and {data.n_classes} classes; use sizes = [{data.n_features}, ..., {data.n_classes}]"
+            + (" and a network.image_shape of as many pixels" if config.network.image_shape is not None else "")
         )
 
 
@@ -317,9 +344,11 @@ def train(
     if stop_after_epochs is not None:
         end_epoch = min(end_epoch, stop_after_epochs)
     interrupted = False
-    title = f"{data.name} {'-'.join(map(str, config.network.sizes))}, rule {rule.name}, seed {config.seed}"
+    title = f"{data.name} {config.network.label()}, rule {rule.name}, seed {config.seed}"
     with _InterruptFlag() as flag:
         while epoch < end_epoch and not interrupted:
+            if config.training.learning_rate_decay != 1.0:  # η·γ^epoch (a function of the epoch: resumes exactly)
+                rule.learning_rate = config.rule.learning_rate * config.training.learning_rate_decay**epoch
             if order is None:
                 order = streams.shuffle.permutation(n_train)
                 next_batch = 0
@@ -407,11 +436,12 @@ def train(
         stats=rule.stats(),
         interrupted=interrupted,
     )
-    _write_summary(out_dir, config, rule.name, result)
+    _write_summary(out_dir, config, rule.name, result, accounting.energy_source)
     return result
 
 
-def _write_summary(out_dir: Path, config: TrainConfig, rule_name: str, result: TrainResult) -> None:
+def _write_summary(out_dir: Path, config: TrainConfig, rule_name: str, result: TrainResult,
+                   energy_table: str | None = None) -> None:
     times = [t["train_time_s"] for t in result.timing]
     doc = {
         "dataset": config.data.name,
@@ -424,6 +454,7 @@ def _write_summary(out_dir: Path, config: TrainConfig, rule_name: str, result: T
         "best_validation_accuracy": max((h["validation_accuracy"] for h in result.history), default=None),
         "mean_train_time_per_epoch_s": float(np.mean(times)) if times else None,
         "stats": result.stats,
+        "energy_table": energy_table,  # which energy table priced the energy_*_j columns (operations.json)
         "config": config.to_dict(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)

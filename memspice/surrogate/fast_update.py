@@ -141,6 +141,13 @@ class AffineUpdateEngine:
         self._base = {k: v[1].astype(dt[k]) for k, v in q.items()}
         self._diff = {k: (v[0] - v[1]).astype(dt[k]) for k, v in q.items()}
         self._up_only = {k: v[0].astype(dt[k]) for k, v in q.items()}
+        # a constant that is the same for every device (no device-to-device
+        # spread) is kept as one value: a sparse update then gathers only the
+        # states, not five tile-sized arrays (scattered reads that miss the cache)
+        self.lo, self.hi = _collapse(self.lo), _collapse(self.hi)
+        for d in (self._base, self._diff, self._up_only):
+            for k in d:
+                d[k] = _collapse(d[k])
 
     # ------------------------------------------------------------------
 
@@ -186,7 +193,7 @@ class AffineUpdateEngine:
         if idx is None and bad.size:
             bad = bad[kk[bad] != 0]
         if bad.size:
-            new[bad] = np.clip(new[bad], lo[bad], hi[bad])
+            new[bad] = np.clip(new[bad], _at(lo, bad), _at(hi, bad))
         if idx is None:
             g[...] = new
         else:
@@ -197,13 +204,13 @@ class AffineUpdateEngine:
         view = g[sl]
         dg = self._increment(view, kk, up_f, sl, rng)
         view += dg
-        lo, hi = self.lo[sl], self.hi[sl]
+        lo, hi = _pick(self.lo, sl), _pick(self.hi, sl)
         out = view < lo
         out |= view > hi
         bad = np.flatnonzero(out)
         if bad.size:
             bad = bad[kk[bad] != 0]  # unpulsed devices keep even an out-of-bounds programmed state
-            view[bad] = np.clip(view[bad], lo[bad], hi[bad])
+            view[bad] = np.clip(view[bad], _at(lo, bad), _at(hi, bad))
 
     def _increment(self, g0, kk, up_f, idx, rng):
         """Conductance change (S) of each selected device: mean of n pulses plus its noise draw."""
@@ -254,9 +261,21 @@ class AffineUpdateEngine:
         return var
 
 
+def _collapse(a: np.ndarray) -> np.ndarray:
+    """``a`` as a 1-element array when all its entries are equal (it then broadcasts), else ``a``."""
+    if a.size > 1 and np.all(a == a[0]):
+        return a[:1].copy()
+    return a
+
+
+def _at(a: np.ndarray, i):
+    """a[i], or ``a`` itself for a collapsed (1-element) constant."""
+    return a if a.size == 1 else a[i]
+
+
 def _pick(a: np.ndarray, idx):
-    """a itself (idx None), a view (slice) or a gathered copy (index array)."""
-    if idx is None:
+    """a itself (idx None or a collapsed constant), a view (slice) or a gathered copy (index array)."""
+    if idx is None or a.size == 1:
         return a
     if isinstance(idx, slice):
         return a[idx]

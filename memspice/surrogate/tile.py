@@ -377,23 +377,44 @@ class AnalogTile:
         if not np.issubdtype(csr.data.dtype, np.integer):
             if not (np.all(np.isfinite(csr.data)) and np.all(csr.data == np.rint(csr.data))):
                 raise ParameterError("apply_pulses: pulse counts must be integers (got non-integer values).")
-        nz = np.flatnonzero(csr.data)
-        n_cells = self.n_out * self.n_in
-        if nz.size == 0:
-            return True
-        if self._engine() is not None and self._nu is None and nz.size > 0.25 * n_cells:
-            return False  # dense enough for the dense pass (the same path a dense array takes)
         row = np.repeat(np.arange(self.n_out, dtype=np.int64), np.diff(csr.indptr))
-        cells = (row * self.n_in + csr.indices)[nz]
-        counts = csr.data[nz].astype(np.int64)
+        nz = np.flatnonzero(csr.data)
+        self.apply_cell_pulses((row * self.n_in + csr.indices)[nz], csr.data[nz].astype(np.int64))
+        return True
+
+    def apply_cell_pulses(self, cells: np.ndarray, counts: np.ndarray) -> None:
+        """Apply signed pulse counts to the listed cells only: ``cells`` flat row-major indices
+        (i·n_in + j, ascending, each once), ``counts`` their non-zero integer counts.
+
+        The same result as ``apply_pulses`` of the dense matrix with these
+        entries (the devices are visited in the same order), without a pass
+        over the whole tile: the form sparse updates (pulse coincidences) come in.
+        """
+        cells = np.asarray(cells, dtype=np.int64)
+        counts = np.asarray(counts, dtype=np.int64)
+        n_cells = self.n_out * self.n_in
+        if cells.shape != counts.shape or cells.ndim != 1:
+            raise ParameterError(f"apply_cell_pulses: cells {cells.shape} and counts {counts.shape} must be equal 1-D arrays.")
+        if not np.all(counts):
+            cells, counts = cells[counts != 0], counts[counts != 0]
+        if cells.size == 0:
+            return
+        if cells[0] < 0 or cells[-1] >= n_cells or np.any(np.diff(cells) <= 0):
+            raise ParameterError(
+                f"apply_cell_pulses: cells must be ascending distinct indices in [0, {n_cells}) (row-major cells of the tile)."
+            )
+        if self._engine() is not None and self._nu is None and cells.size > 0.25 * n_cells:
+            dense = np.zeros(n_cells, dtype=np.int64)  # dense enough for the one-pass update
+            dense[cells] = counts
+            self.apply_pulses(dense.reshape(self.shape))
+            return
         if self.config.scheme == "push_pull":
             dev_idx = np.concatenate([cells, cells + n_cells])
             dev_n = np.concatenate([counts, -counts])
-        else:
+        else:  # unipolar: potentiation on G+ (n > 0) or G- (n < 0)
             dev_idx = np.where(counts > 0, cells, cells + n_cells)
             dev_n = np.abs(counts)
         self._pulse_devices(dev_idx, dev_n, cells)
-        return True
 
     def _pulse_devices(self, dev_idx: np.ndarray, dev_n: np.ndarray, cells: np.ndarray | None = None) -> None:
         g = self._g.reshape(-1)
