@@ -150,8 +150,17 @@ def write_report(results: list[dict], info: dict, quick: bool, out_dir: Path) ->
              "Timings depend on the machine and on what else ran on it; compare ratios rather than absolute times.",
              "", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in info.items()]
-    for r in results:
-        b = r["bench"]
+    path = out_dir / "RESULTS.md"
+    earlier = _sections(path.read_text()) if path.exists() else {}
+    ran = {r["bench"].name: r for r in results}
+    for b in BENCHMARKS:
+        r = ran.get(b.name)
+        if r is None:  # not run this time (--only): keep its section from the earlier report, marked
+            if b.title in earlier:
+                body = earlier[b.title]
+                note = "(from an earlier `run_all`; not re-run with this one)"
+                lines += ["", f"## {b.title}", "", *(body if note in body else [note, "", *body])]
+            continue
         lines += ["", f"## {b.title}", "", f"`{r['command'].strip()}` -- {r['status']}, {r['wall_s']:.1f} s wall; "
                   f"table: `{b.name}.csv`, output: `{b.name}.txt`", ""]
         lines.append(markdown_table(r["csv"]) if r["csv"] is not None else "(no table: see the .txt output)")
@@ -159,9 +168,29 @@ def write_report(results: list[dict], info: dict, quick: bool, out_dir: Path) ->
     unlisted = sorted(p.stem for p in HERE.glob("*.py") if p.stem not in listed)
     if unlisted:
         lines += ["", f"Not run (not registered in benchmarks/run_all.py): {', '.join(unlisted)}."]
-    path = out_dir / "RESULTS.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """The body lines of each ``## title`` section of an earlier RESULTS.md (blank lines at either end dropped)."""
+    out: dict[str, list[str]] = {}
+    title = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = line[3:].strip()
+            out[title] = []
+        elif title is not None and not line.startswith("Not run (not registered"):
+            out[title].append(line)
+    return {t: _strip_blank(body) for t, body in out.items()}
+
+
+def _strip_blank(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
 
 
 def main(argv=None) -> int:

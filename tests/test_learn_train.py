@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from memspice.cli import main as cli_main
-from memspice.errors import ConfigError
+from memspice.errors import ConfigError, ParameterError
 from memspice.learn import config_from_dict, load_config, train
 from memspice.learn.activations import cross_entropy
 from memspice.learn.checkpoint import load_checkpoint
@@ -223,3 +223,17 @@ def test_learning_rate_decay_outside_0_1_is_a_config_error(gamma):
     doc = {"data": {"name": "digits"}, "network": {"sizes": [64, 10]}, "training": {"learning_rate_decay": gamma}}
     with pytest.raises(ConfigError, match="learning_rate_decay"):
         config_from_dict(doc)
+
+
+def test_diverging_training_stops_with_a_clear_error(tmp_path):
+    # eta = 1e150 on a ReLU network: the weights grow by ~1e150 per step and the logits overflow
+    # to inf within a few mini-batches (inf - inf = NaN in the softmax). The run must stop with an
+    # error that names the fix instead of training on NaN.
+    cfg = _short(EXAMPLES / "digits_sgd.toml", epochs=2, max_train=200)
+    cfg = dataclasses.replace(
+        cfg,
+        rule=dataclasses.replace(cfg.rule, learning_rate=1.0e150),
+        network=dataclasses.replace(cfg.network, activation="relu"),
+    )
+    with np.errstate(all="ignore"), pytest.raises(ParameterError, match="training diverged.*lower \\[rule\\] learning_rate"):
+        train(cfg, tmp_path / "run", progress=False)

@@ -279,6 +279,11 @@ class StochasticCoincidence:
         m_x = max(float(x.max()), -float(x.min())) if x.size else 0.0
         m_d = max(float(delta.max()), -float(delta.min())) if delta.size else 0.0
         self._n_probabilities += x.size + delta.size
+        if not (np.isfinite(m_x) and np.isfinite(m_d)):
+            raise ParameterError(
+                "stochastic coincidence: the layer's inputs or errors are not finite (NaN or inf), so no pulse "
+                "probability exists; training has diverged: lower the learning rate"
+            )
         if m_x == 0.0 or m_d == 0.0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if self.update_management:

@@ -47,7 +47,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from memspice.errors import ConfigError, DataError
+from memspice.errors import ConfigError, DataError, ParameterError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.activations import cross_entropy
 from memspice.learn.config import TrainConfig, config_from_dict
@@ -366,6 +366,13 @@ def train(
                 else:
                     trace = net.forward_train(xb)
                     deltas = net.backward(trace, yb)
+                if not np.isfinite(trace.probs).all():
+                    raise ParameterError(
+                        f"training diverged in epoch {epoch + 1}, mini-batch {next_batch + 1}: the network's outputs "
+                        f"are not finite (rule {rule.name}, learning rate {rule.learning_rate:g}); lower "
+                        "[rule] learning_rate or set [training] learning_rate_decay. Completed epochs are in "
+                        f"{last_path}"
+                    )
                 rule.step(net, trace.inputs, deltas, streams.rule)
                 accounting.after_step(net, trace, deltas)
                 if cosim is not None:
