@@ -157,3 +157,81 @@ def test_weight_scaling_keeps_the_float_network_and_its_sgd_step():
         rule.step(Network([layer]), [x], [d], rng)
     chi = rule.state_dict()["chi"][0]
     np.testing.assert_allclose(layer.out_scale * (layer.tile.get_weights() + chi) - w0, total, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- pulse trains
+
+
+@pytest.mark.parametrize("sampler", ["geometric", "per_slot"])
+def test_pulse_trains_follow_the_per_slot_bernoulli_law(sampler):
+    # Reference: every (sample, slot, line) fires independently with p = min(c|v|, 1), so the
+    # number of pulses of one line in its BL slots is Binomial(BL, p) (pmf by hand below) and
+    # every slot fires with probability p. Checked over 20,000 draws within 5 standard errors.
+    from math import comb
+
+    from memspice.learn.rules import _SAMPLERS
+
+    rng = np.random.default_rng(3)
+    bl, reps = 10, 20_000
+    values = np.array([[0.0, 0.02, -0.3, 0.9, 1.0]])  # scale 0.5: p = 0, 0.01, 0.15, 0.45, 0.5
+    p = 0.5 * np.abs(values[0])
+    counts = np.zeros((reps, values.shape[1]), dtype=int)
+    slot_hits = np.zeros((bl, values.shape[1]))
+    signs_ok = True
+    for r in range(reps):
+        trains = _SAMPLERS[sampler](values, 0.5, bl, rng)
+        np.add.at(counts[r], trains.line, 1)
+        np.add.at(slot_hits, (trains.slot, trains.line), 1)
+        signs_ok &= bool(np.all(trains.sign == np.sign(values[0, trains.line])))
+        assert np.all(np.diff(trains.slot) >= 0)  # slots ascending (coincidences() relies on it)
+    assert signs_ok
+    for i, pi in enumerate(p):
+        for k in (0, 1, 2):
+            pmf = comb(bl, k) * pi**k * (1 - pi) ** (bl - k)
+            freq = np.mean(counts[:, i] == k)
+            assert abs(freq - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / reps) + 1e-12, (sampler, i, k, freq, pmf)
+        se = np.sqrt(pi * (1 - pi) / reps)
+        assert np.all(np.abs(slot_hits[:, i] / reps - pi) <= 5 * se + 1e-12)
+
+
+def test_thinning_sampler_clips_probabilities_above_one():
+    # p = min(c|v|, 1): a line with c|v| = 3 fires in every slot, one with 0 never.
+    from memspice.learn.rules import _bernoulli_trains
+
+    trains = _bernoulli_trains(np.array([[6.0, 0.0, -6.0]]), 0.5, 7, np.random.default_rng(0))
+    assert sorted(zip(trains.slot.tolist(), trains.line.tolist())) == [(t, i) for t in range(7) for i in (0, 2)]
+    assert np.all(trains.sign[trains.line == 2] == -1.0)
+
+
+def test_coincidences_equal_the_dense_train_product():
+    # Reference: the dense matrix product -sum_slots cols^T rows of the same trains.
+    from memspice.learn.rules import _bernoulli_trains, coincidences
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (6, 40)) * (rng.random((6, 40)) < 0.7)
+    d = rng.normal(0, 1, (6, 9))
+    rows, cols = _bernoulli_trains(x, 0.3, 10, rng), _bernoulli_trains(d, 0.3, 10, rng)
+    cells, counts = coincidences(rows, cols)
+    dense = cols.toarray().T @ rows.toarray()
+    expected = np.flatnonzero(np.rint(dense).reshape(-1))
+    np.testing.assert_array_equal(cells, expected)
+    np.testing.assert_array_equal(counts, np.rint(dense).reshape(-1)[expected].astype(int))
+    assert np.abs(counts).sum() > 20  # the case is not empty
+
+
+def test_apply_cell_pulses_equals_the_dense_update_and_checks_its_cells():
+    # The sparse entry point must give the state of apply_pulses on the dense matrix, bit for
+    # bit (same devices in the same order, same random stream), on a noisy soft-bounds device.
+    table = {"device": "SoftBounds", "device_params": {"c2c_rel": 0.3}}
+    tiles = [make_tile(5, 8, tile_config_from_table(table), np.random.default_rng(9)) for _ in range(2)]
+    n = np.zeros((5, 8), dtype=np.int64)
+    n[0, 3], n[2, 0], n[4, 7] = 3, -2, 1
+    tiles[0].apply_pulses(n)
+    cells = np.flatnonzero(n)
+    tiles[1].apply_cell_pulses(cells, n.reshape(-1)[cells])
+    np.testing.assert_array_equal(tiles[0].g_plus, tiles[1].g_plus)
+    np.testing.assert_array_equal(tiles[0].g_minus, tiles[1].g_minus)
+    with pytest.raises(ParameterError, match="ascending distinct"):
+        tiles[1].apply_cell_pulses(np.array([5, 3]), np.array([1, 1]))
+    with pytest.raises(ParameterError, match="ascending distinct"):
+        tiles[1].apply_cell_pulses(np.array([40]), np.array([1]))
