@@ -120,6 +120,7 @@ class AnalogDense:
             raise ParameterError(f"out_scale = {out_scale}; the output gain must be a positive finite number")
         self.out_scale = out_scale
         self._n_out, self._n_in = int(w.shape[0]), int(w.shape[1]) - 1
+        self._last_inputs = None  # (x, tile rows) of the last forward pass, reused by update_operands
 
     @property
     def n_in(self) -> int:
@@ -141,7 +142,7 @@ class AnalogDense:
         weights s·W_tile by −η δ xᵀ, the floating-point step; so the tile's
         errors are δ/s and every rule keeps the baseline's learning rate.
         """
-        last = self.__dict__.get("_last_inputs")
+        last = self._last_inputs
         xt = last[1] if last is not None and last[0] is x else self.tile_inputs(x)
         return xt, delta / self.out_scale
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from memspice.errors import ParameterError
 from memspice.learn.counters import record_outer, record_programmed, train_hook
+from memspice.learn.operands import apply_float_update, update_operands
 
 
 def _positive(name: str, value: float) -> float:
@@ -31,6 +32,24 @@ def _positive(name: str, value: float) -> float:
     if not np.isfinite(value) or value <= 0.0:
         raise ParameterError(f"{name} = {value}; it must be a positive finite number")
     return value
+
+
+def inner_learning_rate(inner: str, doc: str) -> property:
+    """A ``learning_rate`` property kept by the rule's inner update ``inner`` (an attribute name).
+
+    Rules that apply their steps through another rule object (SBE and
+    Tiki-Taka through a :class:`StochasticCoincidence`) expose its η as their
+    own, so a learning-rate schedule that sets ``rule.learning_rate`` reaches
+    the update that uses it.
+    """
+
+    def get(self) -> float:
+        return getattr(self, inner).learning_rate
+
+    def set(self, eta: float) -> None:
+        getattr(self, inner).learning_rate = _positive("learning_rate", eta)
+
+    return property(get, set, doc=doc)
 
 
 class FloatSGD:
@@ -52,10 +71,8 @@ class FloatSGD:
             if layer.kind != "float":
                 raise ParameterError(f"rule 'sgd' updates floating-point layers; got a {layer.kind} layer")
             if hasattr(layer, "update_operands"):  # conv: R = B·P rows, the bias as the last column
-                xr, dr = layer.update_operands(x, d)
-                dw = (self.learning_rate / xr.shape[0]) * (dr.T @ xr)
-                layer.w -= dw[:, :-1]
-                layer.b -= dw[:, -1]
+                xr, dr = update_operands(layer, x, d)
+                apply_float_update(layer, -(self.learning_rate / xr.shape[0]) * (dr.T @ xr))
                 rows = xr.shape[0]
             else:
                 scale = self.learning_rate / x.shape[0]

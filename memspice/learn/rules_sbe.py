@@ -25,7 +25,7 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.learn.counters import record_outer, record_programmed, train_hook
 from memspice.learn.operands import apply_float_update, layer_tile, update_operands
-from memspice.learn.rules import StochasticCoincidence, _positive
+from memspice.learn.rules import StochasticCoincidence, inner_learning_rate
 
 PULSE_MODES = ("coincidence", "rounded")
 
@@ -172,14 +172,9 @@ class StreamingBatchEigenupdate:
         self._sgd_matrix_updates = 0
         self._n_pulses = 0
 
-    @property
-    def learning_rate(self) -> float:
-        """η (shared with the pulse-coincidence update that applies the rank-k step)."""
-        return self._sc.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, eta: float) -> None:
-        self._sc.learning_rate = _positive("learning_rate", eta)
+    learning_rate = inner_learning_rate(
+        "_sc", "η (shared with the pulse-coincidence update that applies the rank-k step)."
+    )
 
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
         if self._x_hat is None:

@@ -43,7 +43,7 @@ from memspice.learn.checkpoint import generator_from_state, generator_state
 from memspice.learn.layers import program_weights
 from memspice.learn.operands import update_operands
 from memspice.learn.counters import record_array_pulses, record_reads, train_hook
-from memspice.learn.rules import StochasticCoincidence, _positive, _tile_of
+from memspice.learn.rules import StochasticCoincidence, _positive, _tile_of, inner_learning_rate
 
 
 class TikiTaka:
@@ -101,14 +101,9 @@ class TikiTaka:
             a.apply_pulses(-up)
         return a, a_rng, a.get_weights()
 
-    @property
-    def learning_rate(self) -> float:
-        """η of the pulsed updates of A (a schedule changes this one; the transfer rate stays)."""
-        return self._fast.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, eta: float) -> None:
-        self._fast.learning_rate = _positive("learning_rate", eta)
+    learning_rate = inner_learning_rate(
+        "_fast", "η of the pulsed updates of A (a schedule changes this one; the transfer rate stays)."
+    )
 
     def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
         c_tiles = [_tile_of(layer, self.name) for layer in net.layers]

@@ -321,9 +321,8 @@ class AnalogTile:
         same result as the dense array.
         """
         if hasattr(n, "tocoo") and not isinstance(n, np.ndarray):
-            if self._apply_sparse(n):
-                return
-            n = n.toarray()
+            self._apply_sparse(n)
+            return
         n = np.asarray(n)
         if n.shape != self.shape:
             raise ParameterError(f"apply_pulses: n has shape {n.shape}, the tile is {self.shape}.")
@@ -357,17 +356,10 @@ class AnalogTile:
         cells = np.flatnonzero(flat)
         if cells.size == 0:
             return
-        counts = flat[cells].astype(np.int64)
-        if self.config.scheme == "push_pull":
-            dev_idx = np.concatenate([cells, cells + n_cells])
-            dev_n = np.concatenate([counts, -counts])
-        else:  # unipolar: potentiation on G+ (n > 0) or G- (n < 0)
-            dev_idx = np.where(counts > 0, cells, cells + n_cells)
-            dev_n = np.abs(counts)
-        self._pulse_devices(dev_idx, dev_n, cells)
+        self._pulse_cells(cells, flat[cells].astype(np.int64))
 
-    def _apply_sparse(self, n) -> bool:
-        """Sparse-matrix counts: apply them and return True, or False when the dense path should run."""
+    def _apply_sparse(self, n) -> None:
+        """Sparse-matrix counts: their stored entries, as :meth:`apply_cell_pulses`."""
         if n.shape != self.shape:
             raise ParameterError(f"apply_pulses: n has shape {n.shape}, the tile is {self.shape}.")
         csr = n.tocsr()
@@ -380,7 +372,6 @@ class AnalogTile:
         row = np.repeat(np.arange(self.n_out, dtype=np.int64), np.diff(csr.indptr))
         nz = np.flatnonzero(csr.data)
         self.apply_cell_pulses((row * self.n_in + csr.indices)[nz], csr.data[nz].astype(np.int64))
-        return True
 
     def apply_cell_pulses(self, cells: np.ndarray, counts: np.ndarray) -> None:
         """Apply signed pulse counts to the listed cells only: ``cells`` flat row-major indices
@@ -408,6 +399,11 @@ class AnalogTile:
             dense[cells] = counts
             self.apply_pulses(dense.reshape(self.shape))
             return
+        self._pulse_cells(cells, counts)
+
+    def _pulse_cells(self, cells: np.ndarray, counts: np.ndarray) -> None:
+        """Signed counts of the listed cells to their devices, as the pair scheme says."""
+        n_cells = self.n_out * self.n_in
         if self.config.scheme == "push_pull":
             dev_idx = np.concatenate([cells, cells + n_cells])
             dev_n = np.concatenate([counts, -counts])
