@@ -26,7 +26,6 @@ Not a test: it prints a Markdown table and writes CSV; nothing asserts a time.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -131,10 +130,9 @@ def main(argv=None) -> int:
     print()
     print(markdown(rows))
     args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=KEYS)
-        w.writeheader()
-        w.writerows({k: r.get(k, "") for k in KEYS} for r in rows)
+    from memspice.commands.output import write_csv_rows
+
+    write_csv_rows(args.csv, KEYS, rows, ignore_extra=True)
     return 0
 
 

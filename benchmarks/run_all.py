@@ -112,10 +112,9 @@ def _run(bench: Bench, quick: bool, out_dir: Path) -> dict:
     if proc.returncode == 0 and bench.output == "json":
         doc = json.loads(proc.stdout)
         rows = doc["rows"]
-        with csv_path.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        from memspice.commands.output import write_csv_rows
+
+        write_csv_rows(csv_path, list(rows[0]), rows)
     print(proc.stdout if proc.returncode == 0 else proc.stdout + proc.stderr, flush=True)
     print(f"   {bench.name}: {status} in {wall:.1f} s", flush=True)
     return {"bench": bench, "status": status, "wall_s": wall, "csv": csv_path if csv_path.exists() else None,

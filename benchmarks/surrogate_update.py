@@ -23,7 +23,6 @@ like-for-like single-core comparison run with OPENBLAS_NUM_THREADS=1.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from memspice.commands.output import write_csv_rows  # noqa: E402
 from memspice.surrogate import (  # noqa: E402
     AnalogTile,
     ConstantStep,
@@ -128,11 +128,7 @@ def main(argv=None) -> int:
         rows.append(dict(kind="sparse_update", tile=f"{n_in}x{n_out}", batch=0, device=name, t_s=t))
 
     if args.csv:
-        keys = sorted({k for r in rows for k in r})
-        with args.csv.open("w", newline="") as fh:
-            wr = csv.DictWriter(fh, fieldnames=keys)
-            wr.writeheader()
-            wr.writerows(rows)
+        write_csv_rows(args.csv, sorted({k for r in rows for k in r}), rows)
     return 0
 
 

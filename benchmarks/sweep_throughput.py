@@ -13,7 +13,6 @@ prints a table; nothing asserts a time.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tempfile
 from pathlib import Path
@@ -63,16 +62,13 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", type=Path, help="also write the table as CSV")
     args = ap.parse_args(argv)
     rows = measure(args.workers, args.size)
-    from memspice.commands.output import format_table
+    from memspice.commands.output import format_table, write_csv_rows
 
     keys = ["workers", "points", "array", "wall_s", "points_per_s", "speedup"]
     print(f"sweep of 8 ngspice V/2 write points ({args.size}x{args.size} VTEAM), local process pool")
     print(format_table(keys, [[r[k] for k in keys] for r in rows], "{:.4g}"))
     if args.csv:
-        with args.csv.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        write_csv_rows(args.csv, keys, rows)
     return 0
 
 

@@ -13,7 +13,6 @@ Not a test: it prints a table; nothing asserts a time.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -44,15 +43,12 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", type=Path, help="also write the table as CSV")
     args = ap.parse_args(argv)
     rows = measure(args.sizes)
-    from memspice.commands.output import format_table
+    from memspice.commands.output import format_table, write_csv_rows
 
     keys = ["array", "cells", "time_s", "time_points", "ms_per_time_point", "state_after", "energy_j"]
     print(format_table(keys, [[r[k] for k in keys] for r in rows], "{:.4g}"))
     if args.csv:
-        with args.csv.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        write_csv_rows(args.csv, keys, rows)
     return 0
 
 

@@ -1,10 +1,12 @@
-"""Small printing helpers shared by the subcommands: tables and JSON."""
+"""Small output helpers shared by the subcommands and benchmarks: tables, JSON and CSV files."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +27,17 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence], float_format:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
     return "\n".join(lines)
+
+
+def write_csv_rows(path: str | Path, fieldnames: Sequence[str], rows: Iterable[dict], *, ignore_extra: bool = False) -> None:
+    """Write dict ``rows`` to a CSV file with a header: ``fieldnames`` in order, a missing key as an empty cell.
+
+    A key not in ``fieldnames`` is an error unless ``ignore_extra``.
+    """
+    with Path(path).open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(fieldnames), restval="", extrasaction="ignore" if ignore_extra else "raise")
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _cell(value, float_format: str) -> str:
