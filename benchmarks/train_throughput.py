@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +41,7 @@ def _data(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str
 
 
 def _memspice_setups():
+    from memspice.learn.config import load_config
     from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
     from memspice.learn.tiles import tile_config_from_table
 
@@ -52,20 +54,30 @@ def _memspice_setups():
     )
     mp_tile = tile_config_from_table({"device": "NandakumarPCM2018", "read_preset": "PCMReadNandakumar2018"})
     mp_tile_ideal = tile_config_from_table({"device": "NandakumarPCM2018"})
+    # the shipped Fashion-MNIST config (eta 2.0, omega 0.1): many more pulses per batch than eta 0.1
+    shipped = load_config(Path(__file__).resolve().parent.parent / "examples" / "fashion_mixed_precision.toml")
+    r = shipped.rule
     return [
-        ("fp numpy sgd", FloatSGD(0.1), None),
-        ("stochastic coincidence (BL 10, 32 levels)", StochasticCoincidence(0.1, bl=10), sc_tile),
+        ("fp numpy sgd", FloatSGD(0.1), None, None),
+        ("stochastic coincidence (BL 10, 32 levels)", StochasticCoincidence(0.1, bl=10), sc_tile, None),
         (
             "stochastic coincidence, one uniform per slot",
             StochasticCoincidence(0.1, bl=10, sampler="per_slot"),
             sc_tile,
+            None,
         ),
-        ("mixed precision (PCM, read noise)", MixedPrecision(0.1), mp_tile),
-        ("mixed precision (PCM, ideal read)", MixedPrecision(0.1), mp_tile_ideal),
+        ("mixed precision (PCM, read noise)", MixedPrecision(0.1), mp_tile, None),
+        ("mixed precision (PCM, ideal read)", MixedPrecision(0.1), mp_tile_ideal, None),
+        (
+            "mixed precision, fashion_mixed_precision.toml (eta 2.0, omega 0.1)",
+            MixedPrecision(r.learning_rate, refresh_every=r.refresh_every, refresh_threshold=r.refresh_threshold),
+            tile_config_from_table(shipped.tile),
+            shipped.network.weight_scaling_omega,
+        ),
     ]
 
 
-def _time_memspice(rule, tile_config, x, y, batches: int, repeats: int) -> float:
+def _time_memspice(rule, tile_config, omega, x, y, batches: int, repeats: int) -> float:
     from memspice.learn.network import build_network
     from memspice.learn.tiles import make_tile
 
@@ -76,7 +88,7 @@ def _time_memspice(rule, tile_config, x, y, batches: int, repeats: int) -> float
         if tile_config is not None:
             def factory(n_out, n_cols, _rng=rng):
                 return make_tile(n_out, n_cols, tile_config, _rng)
-        net = build_network(SIZES, rng, tile_factory=factory)
+        net = build_network(SIZES, rng, tile_factory=factory, weight_scaling_omega=omega)
         step_rng = np.random.default_rng(100 + r)
 
         def step(b):
@@ -144,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 
     x, y, source = _data(BATCH * (args.batches + 4), np.random.default_rng(0))
     rows = []
-    for name, rule, tile_config in _memspice_setups():
-        t = _time_memspice(rule, tile_config, x, y, args.batches, args.repeats)
+    for name, rule, tile_config, omega in _memspice_setups():
+        t = _time_memspice(rule, tile_config, omega, x, y, args.batches, args.repeats)
         rows.append((name, t))
     t_aihwkit = _time_aihwkit(x, y, args.batches, args.repeats)
     if t_aihwkit is not None:

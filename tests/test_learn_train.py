@@ -197,6 +197,46 @@ def test_cli_train_json_and_refuses_to_overwrite(tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
+def test_cli_train_set_equals_the_edited_file(tmp_path, capsys):
+    # Reference: the same change written into the TOML file by hand. A run with
+    # --set must give the identical metrics.csv (every number, to the bit) and
+    # record the overridden values in summary.json; --resume needs the same --set.
+    text = (EXAMPLES / "digits_sgd.toml").read_text()
+    base = tmp_path / "base.toml"
+    base.write_text(text)
+    edited = tmp_path / "edited.toml"
+    edited.write_text(
+        text.replace("epochs = 20", "epochs = 2").replace("seed = 1", "seed = 5").replace("learning_rate = ", "learning_rate = 0.3 #")
+    )
+    assert load_config(edited).rule.learning_rate == 0.3 and load_config(edited).seed == 5
+    sets = ["--set", "training.epochs=2", "--set", "seed=5", "--set", "rule.learning_rate=0.3"]
+    assert cli_main(["train", str(base), *sets, "--out", str(tmp_path / "a"), "--json"]) == 0
+    assert cli_main(["train", str(edited), "--out", str(tmp_path / "b"), "--json"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "a" / "metrics.csv").read_bytes() == (tmp_path / "b" / "metrics.csv").read_bytes()
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["seed"] == 5 and summary["config"]["rule"]["learning_rate"] == 0.3
+    # resuming without the overrides is a different run: a clear error, not a silent mix
+    with pytest.raises(ConfigError, match=r"different configuration .*rule.learning_rate"):
+        train(load_config(base), tmp_path / "a", resume=True, progress=False)
+
+
+def test_parse_override_values_and_errors(tmp_path):
+    from memspice.learn.config import parse_override
+
+    # values are TOML; what TOML cannot read is a bare string
+    assert parse_override("rule.learning_rate=1e-3") == ("rule.learning_rate", 0.001)
+    assert parse_override("network.sizes=[64, 16, 10]") == ("network.sizes", [64, 16, 10])
+    assert parse_override("tile.device=ConstantStep") == ("tile.device", "ConstantStep")
+    assert parse_override('rule.name="sgd"') == ("rule.name", "sgd")
+    with pytest.raises(ConfigError, match=r"expected KEY=VALUE"):
+        parse_override("rule.learning_rate")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) learning_rat in \[rule\]"):
+        load_config(EXAMPLES / "digits_sgd.toml", {"rule.learning_rat": 0.1})
+    with pytest.raises(ConfigError, match=r"'seed' is not a table"):
+        load_config(EXAMPLES / "digits_sgd.toml", {"seed.x": 1})
+
+
 # --------------------------------------------------------------------------- learning-rate schedule
 
 

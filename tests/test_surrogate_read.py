@@ -137,6 +137,35 @@ def test_pcm_drift_follows_power_law(rng):
     assert g_eff[1, 0, 0] == pytest.approx(tile.g_minus[0, 0] * factor, rel=1e-12)  # not pulsed: still drifted
 
 
+def test_cached_reads_follow_pulses_before_and_after_drift(rng):
+    # The tile keeps W and the read-noise variances between reads and patches
+    # them at the pulsed cells. Reference: the same quantities computed from
+    # scratch from effective_conductances() (the definition), after sparse
+    # pulses with no drift yet (t < t0), after the clock passes t0, and after
+    # pulses on a drifting tile (where the pulsed devices restart their clocks).
+    read = PCMReadNandakumar2018()
+    tile = AnalogTile(6, 9, TileConfig(device=PCMStatistical(), read=read), rng)
+    tile.set_weights(rng.uniform(-0.4, 0.4, (6, 9)))
+    g_scale = tile.mapping.g_scale_s
+
+    def check():
+        g = tile.effective_conductances()
+        w = (g[0] - g[1]) / g_scale
+        sig2 = ((0.03 * g + 0.13e-6) ** 2).sum(axis=0) / g_scale**2
+        # the mean of a noisy read is W x, its variance sig2 x^2 (float32: 1e-6 relative)
+        np.testing.assert_array_equal(tile._weights_for(read, "fwd"), w)
+        np.testing.assert_allclose(tile._noise_var(read), sig2, rtol=1e-6)
+
+    for dt in (0.0, 0.5, 1e4, 0.0):  # t0 = 1 s: the third step starts the drift
+        tile.advance_time(dt)
+        check()
+        counts = np.zeros((6, 9), dtype=np.int64)
+        counts[rng.integers(0, 6, 4), rng.integers(0, 9, 4)] = rng.choice([-2, -1, 1, 3], 4)
+        tile.apply_pulses(counts)  # a few cells: the sparse path that patches the caches
+        check()
+    assert tile.time_s > read.drift_t0_s and not np.array_equal(tile.effective_conductances(), tile._g)
+
+
 def test_read_config_rejects_bad_values():
     with pytest.raises(ParameterError, match="dac_bits"):
         ReadConfig(dac_bits=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -20,16 +21,22 @@ def register(subparsers) -> None:
     p.add_argument("config", type=Path, help="training configuration (TOML)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+        help="replace a config value, e.g. --set rule.learning_rate=1.0 --set seed=2 (repeatable; "
+        "values are TOML; give the same --set again with --resume)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_train)
 
 
 def _train(args) -> int:
-    from memspice.learn.config import load_config
+    from memspice.learn.config import load_config, parse_override
     from memspice.learn.trainer import train
 
-    config = load_config(args.config)
+    overrides = dict(parse_override(text) for text in args.overrides)
+    config = load_config(args.config, overrides)
     out = args.out if args.out is not None else Path("runs") / args.config.stem
     result = train(config, out, resume=args.resume, progress=not (args.no_progress or args.json))
     rows = [
@@ -65,9 +72,10 @@ def _train(args) -> int:
         )
         print(f"rule {config.rule.name}: test accuracy {100 * result.test_accuracy:.2f} %; outputs in {out}")
     if result.interrupted:
+        sets = "".join(f" --set {shlex.quote(text)}" for text in args.overrides)
         print(
             f"memspice: interrupted after {result.epochs_completed} epoch(s); checkpoint saved, "
-            f"continue with: memspice train {args.config} --out {out} --resume",
+            f"continue with: memspice train {args.config}{sets} --out {out} --resume",
             file=sys.stderr,
         )
         return 130

@@ -139,10 +139,13 @@ model and its parameters, weight mapping, read path).
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from memspice.config import check_table, read_toml
 from memspice.errors import ConfigError
@@ -529,11 +532,57 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     return config
 
 
-def load_config(path: str | Path) -> TrainConfig:
-    """Read and validate a training configuration file (TOML)."""
+def set_dotted(doc: dict, overrides: Mapping[str, Any], where: str) -> dict:
+    """``doc`` with each dotted key of ``overrides`` set to its value, in place.
+
+    ``{"rule.learning_rate": 1.0, "seed": 2}`` sets ``doc["rule"]["learning_rate"]``
+    and ``doc["seed"]``; missing tables are created. A dotted key whose parent
+    is not a table (``seed.x``) is a ConfigError naming ``where``. Whether the
+    key exists is left to :func:`config_from_dict`, which rejects unknown keys.
+    """
+    for name, value in overrides.items():
+        *parents, leaf = name.split(".")
+        if not leaf or not all(parents):
+            raise ConfigError(f"{name!r} in {where}: not a key path such as rule.learning_rate")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name!r} in {where}: {part!r} is not a table of the config")
+        node[leaf] = value
+    return doc
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"rule.learning_rate=1.0"`` -> ``("rule.learning_rate", 1.0)``: the value is read as TOML.
+
+    Numbers, booleans, quoted strings, arrays and inline tables are TOML
+    values; anything else that TOML cannot read (``tile.device=ConstantStep``)
+    is taken as a bare string, so names need no shell-escaped quotes.
+    """
+    key, sep, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep or not key or not value:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set rule.learning_rate=1.0")
+    try:
+        return key, tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key, value
+
+
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """Read and validate a training configuration file (TOML).
+
+    ``overrides`` (dotted key -> value, see :func:`set_dotted`) replace the
+    file's values before validation: ``memspice train --set`` and the train
+    sweeps use it.
+    """
     path = Path(path)
     doc = read_toml(path, "config file", hint="see examples/ for shipped configs")
+    if overrides:
+        set_dotted(doc, overrides, f"the overrides of {path}")
     try:
         return config_from_dict(doc, base_dir=path.resolve().parent)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        with_overrides = " with " + ", ".join(f"{k}={v!r}" for k, v in overrides.items()) if overrides else ""
+        raise ConfigError(f"{path}{with_overrides}: {exc}") from None

@@ -145,16 +145,33 @@ class AnalogTile:
     def _changed(self, cells: np.ndarray | None = None) -> None:
         """Drop what was derived from the state; ``cells`` (flat cell indices): only those changed.
 
-        After a sparse update the shared ideal weight matrix "w" is patched at
-        the changed cells with the same expression as a full recompute (so the
+        After a sparse update the shared ideal weight matrix "w" (and the
+        read-noise variances of reads that see no drift) are patched at the
+        changed cells with the same expression as a full recompute (so the
         values are bit-identical); everything else is rebuilt on demand.
         """
-        w = self._cache.get("w") if cells is not None else None
-        self._cache.clear()
-        if w is not None:
-            flat_g = self._g.reshape(2, -1)
-            w.reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / self.mapping.g_scale_s
-            self._cache["w"] = w
+        if cells is None:
+            self._cache.clear()
+            return
+        # A pulse leaves the time alone and restarts its devices' drift clocks, so
+        # a tile that was not drifting still is not, and the read-noise variances
+        # of undrifted reads are patched like W (same expression, same values).
+        old = self._cache
+        self._cache = {}
+        flat_g = self._g.reshape(2, -1)
+        g_scale = self.mapping.g_scale_s
+        if "w" in old:
+            old["w"].reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / g_scale
+            self._cache["w"] = old["w"]
+        for key, value in old.items():
+            if isinstance(key, tuple) and key[0] == "drifting" and not value:
+                self._cache[key] = False
+        for key, sig2 in old.items():
+            if isinstance(key, tuple) and key[0] == "sig2":
+                _, has_drift, t0_s, rel, abs_s = key
+                if not has_drift or ("drifting", t0_s) in self._cache:
+                    sig2.reshape(-1)[cells] = ((rel * flat_g[:, cells] + abs_s) ** 2).sum(axis=0) / g_scale**2
+                    self._cache[key] = sig2
 
     def get_weights(self) -> np.ndarray:
         """W = (G+ - G-) / g_scale of the programmed state (no drift, no noise), shape (n_out, n_in)."""
@@ -207,9 +224,24 @@ class AnalogTile:
     def effective_conductances(self, read: ReadConfig | None = None) -> np.ndarray:
         """Conductances a read sees now, (2, n_out, n_in): the programmed ones after drift."""
         read = self.config.read if read is None else read
-        if not read.has_drift or self._nu is None:
+        if not self._drifting(read):
             return self._g
         return self._g * drift_factor(self.time_s - self._t_prog, self._nu, read.drift_t0_s)
+
+    def _drifting(self, read: ReadConfig) -> bool:
+        """Whether drift changes any conductance now, cached until the next state change.
+
+        (t/t0)^(-nu) is exactly 1 until t0 has passed since a device was
+        programmed (drift_factor), so while no device is older than t0 (all
+        of training, where time does not advance) reads skip the per-device
+        exp and share the ideal W, with bit-identical results.
+        """
+        if not read.has_drift or self._nu is None:
+            return False
+        key = ("drifting", read.drift_t0_s)
+        if key not in self._cache:
+            self._cache[key] = self.time_s - float(self._t_prog.min()) > read.drift_t0_s
+        return self._cache[key]
 
     def effective_weights(self) -> np.ndarray:
         """W an ideal noiseless forward read sees now (after drift)."""
@@ -220,7 +252,7 @@ class AnalogTile:
 
     def _eff_g(self, read: ReadConfig) -> np.ndarray:
         """effective_conductances(read), cached until the next state change (drift costs an exp per device)."""
-        if not read.has_drift or self._nu is None:
+        if not self._drifting(read):
             return self._g
         key = ("geff", read.drift_t0_s)
         if key not in self._cache:
@@ -228,9 +260,9 @@ class AnalogTile:
         return self._cache[key]
 
     def _weights_for(self, read: ReadConfig, key: str) -> np.ndarray:
-        # without drift the forward and backward reads share one W (key "w"),
-        # which a sparse update patches in place (see _changed)
-        if not (read.has_drift and self._nu is not None):
+        # without drift (or before any device has drifted) the forward and backward
+        # reads share one W (key "w"), which a sparse update patches in place (see _changed)
+        if not self._drifting(read):
             key = "w"
         if key not in self._cache:
             g = self._eff_g(read)

@@ -510,30 +510,15 @@ class TrainTask(Task):
                                 "epochs_completed", "train_time_s")
 
     def config(self, params: Mapping, base_dir: Path):
-        import tomllib
-
-        from memspice.learn.config import config_from_dict
+        from memspice.learn.config import load_config
 
         path = Path(params["config"])
         path = path if path.is_absolute() else Path(base_dir) / path
         if not path.is_file():
             raise ConfigError(f"config = {params['config']!r}: the training config {str(path)!r} does not exist")
+        overrides = {name: value for name, value in params.items() if name != "config"}
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"training config {str(path)!r} is not valid TOML: {exc}") from None
-        for name, value in params.items():
-            if name == "config":
-                continue
-            *parents, leaf = name.split(".")
-            node = doc
-            for p in parents:
-                node = node.setdefault(p, {})
-                if not isinstance(node, dict):
-                    raise ConfigError(f"{name}: {p!r} is not a table in {str(path)!r}")
-            node[leaf] = value
-        try:
-            return config_from_dict(doc, base_dir=path.resolve().parent)
+            return load_config(path, overrides)
         except ConfigError as exc:
             raise ConfigError(f"training config {path.name} with the sweep's overrides: {exc}") from None
 
