@@ -44,6 +44,7 @@ def _memspice_setups():
     from memspice.learn.config import load_config
     from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
     from memspice.learn.tiles import tile_config_from_table
+    from memspice.learn.trainer import make_rule
 
     sc_tile = tile_config_from_table(
         {
@@ -56,7 +57,6 @@ def _memspice_setups():
     mp_tile_ideal = tile_config_from_table({"device": "NandakumarPCM2018"})
     # the shipped Fashion-MNIST config (eta 2.0, omega 0.1): many more pulses per batch than eta 0.1
     shipped = load_config(Path(__file__).resolve().parent.parent / "examples" / "fashion_mixed_precision.toml")
-    r = shipped.rule
     return [
         ("fp numpy sgd", FloatSGD(0.1), None, None),
         ("stochastic coincidence (BL 10, 32 levels)", StochasticCoincidence(0.1, bl=10), sc_tile, None),
@@ -70,7 +70,7 @@ def _memspice_setups():
         ("mixed precision (PCM, ideal read)", MixedPrecision(0.1), mp_tile_ideal, None),
         (
             "mixed precision, fashion_mixed_precision.toml (eta 2.0, omega 0.1)",
-            MixedPrecision(r.learning_rate, refresh_every=r.refresh_every, refresh_threshold=r.refresh_threshold),
+            make_rule(shipped),
             tile_config_from_table(shipped.tile),
             shipped.network.weight_scaling_omega,
         ),

@@ -156,22 +156,20 @@ class AnalogTile:
         # A pulse leaves the time alone and restarts its devices' drift clocks, so
         # a tile that was not drifting still is not, and the read-noise variances
         # of undrifted reads are patched like W (same expression, same values).
-        old = self._cache
-        self._cache = {}
+        old, self._cache = self._cache, {}
         flat_g = self._g.reshape(2, -1)
         g_scale = self.mapping.g_scale_s
         if "w" in old:
             old["w"].reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / g_scale
             self._cache["w"] = old["w"]
-        for key, value in old.items():
-            if isinstance(key, tuple) and key[0] == "drifting" and not value:
-                self._cache[key] = False
-        for key, sig2 in old.items():
-            if isinstance(key, tuple) and key[0] == "sig2":
-                _, has_drift, t0_s, rel, abs_s = key
-                if not has_drift or ("drifting", t0_s) in self._cache:
-                    sig2.reshape(-1)[cells] = ((rel * flat_g[:, cells] + abs_s) ** 2).sum(axis=0) / g_scale**2
-                    self._cache[key] = sig2
+        tuples = [key for key in old if isinstance(key, tuple)]
+        undrifted = {key[1] for key in tuples if key[0] == "drifting" and not old[key]}  # their t0
+        self._cache.update((("drifting", t0_s), False) for t0_s in undrifted)
+        for key in tuples:
+            if key[0] == "sig2" and (not key[1] or key[2] in undrifted):  # ("sig2", has_drift, t0, rel, abs)
+                rel, abs_s = key[3], key[4]
+                old[key].reshape(-1)[cells] = ((rel * flat_g[:, cells] + abs_s) ** 2).sum(axis=0) / g_scale**2
+                self._cache[key] = old[key]
 
     def get_weights(self) -> np.ndarray:
         """W = (G+ - G-) / g_scale of the programmed state (no drift, no noise), shape (n_out, n_in)."""
