@@ -50,6 +50,16 @@ def _net(analog: bool, rng):
     return build_network([3, 2, 2], rng, tile_factory=factory)
 
 
+def _counted_coincidence_step(rng, energy_model=None) -> RunAccounting:
+    """One stochastic-coincidence step on X0/D0, X1/D1 under RunAccounting (the hand-counted trains:
+    28 coincidences and 26 half-selected cells over both layers, see the test below)."""
+    net = _net(True, rng)
+    rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
+    acct = RunAccounting(net, rule, energy_model)
+    rule.step(net, [X0, X1], [D0, D1], rng)
+    return acct
+
+
 def _step(rule, analog: bool, rng):
     net = _net(analog, rng)
     counters = OpCounters.for_network(net)
@@ -286,10 +296,7 @@ def test_run_accounting_energy_columns(rng, tmp_path):
 
     from memspice.energy import EnergyModel
 
-    net = _net(True, rng)
-    rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
-    acct = RunAccounting(net, rule, EnergyModel(_synthetic_table()))
-    rule.step(net, [X0, X1], [D0, D1], rng)
+    acct = _counted_coincidence_step(rng, EnergyModel(_synthetic_table()))
     m = acct.epoch_metrics(tmp_path, 1)
     # update energy of the hand-counted trains: 2 devices x (1 pJ per coincidence + 0.25 pJ per half-selected)
     assert m["energy_update_j"] == pytest.approx(2 * ((14 + 14) * 1e-12 + (16 + 10) * 0.25e-12))
@@ -302,11 +309,7 @@ def test_energy_estimate_cli_reads_counters_csv(rng, tmp_path, capsys):
     from memspice.cli import main
     from memspice.energy import save_table
 
-    net = _net(True, rng)
-    rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
-    acct = RunAccounting(net, rule)
-    rule.step(net, [X0, X1], [D0, D1], rng)
-    acct.epoch_metrics(tmp_path, 1)
+    _counted_coincidence_step(rng).epoch_metrics(tmp_path, 1)
     table, _ = save_table(_synthetic_table(), tmp_path / "t.toml")
     args = ["energy", "estimate", str(tmp_path), "--table", str(table), "--adc-energy", "0", "--mac-energy", "0",
             "--accumulator-energy", "0", "--json"]

@@ -102,16 +102,9 @@ def test_energy_config_without_table_uses_the_default(tmp_path):
 def test_energy_estimate_cli_defaults_to_the_shipped_table(rng, tmp_path, capsys):
     # the hand-counted trains of test_energy_counters (28 coincidences, 26 half-selected cells over both
     # layers) priced with the default table's V/2 pulse: 2 devices x (28·E_sel + 26·E_half)
-    from test_energy_counters import BL, D0, D1, X0, X1, _net
+    from test_energy_counters import _counted_coincidence_step
 
-    from memspice.learn.counters import RunAccounting
-    from memspice.learn.rules import StochasticCoincidence
-
-    net = _net(True, rng)
-    rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
-    acct = RunAccounting(net, rule)
-    rule.step(net, [X0, X1], [D0, D1], rng)
-    acct.epoch_metrics(tmp_path, 1)
+    _counted_coincidence_step(rng).epoch_metrics(tmp_path, 1)
     assert main(["energy", "estimate", str(tmp_path), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     e_sel, e_half, _ = EnergyModel(load_default_table()).pulse_energies("v/2")
