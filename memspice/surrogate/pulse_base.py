@@ -32,6 +32,7 @@ from memspice.errors import MemspiceError, ParameterError
 
 __all__ = ["DeviceDraws", "PulseModel", "require_positive", "require_step_below_range"]
 
+
 # ---------------------------------------------------------------------------
 # per-device draws
 

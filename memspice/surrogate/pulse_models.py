@@ -34,6 +34,7 @@ __all__ = [
 
 _PCM = PCM_DEFAULTS
 
+
 # ---------------------------------------------------------------------------
 # the parametric families
 
@@ -252,9 +253,10 @@ class PCMStatistical(PulseModel):
         mean dG = mean_offset_s + mean_slope * G
         std  dG = std_offset_s  + std_slope  * G
 
-    with G in S, on [g_min_s, g_max_s] = [0.1, 20] µS. The mean step vanishes
-    at G* = -mean_offset_s / mean_slope = 10.6 µS, so repeated SET pulses
-    settle there with a spread set by the std.
+    with G in S on [g_min_s, g_max_s]. The defaults are the PCM device's card
+    (``memspice.devices.pcm.PCM_PARAMETERS``, also ``models/pcm.toml``). The
+    mean step vanishes at G* = -mean_offset_s / mean_slope (10.6 µS with the
+    card's values), so repeated SET pulses settle there with a spread set by the std.
     """
 
     g_min_s: float = _PCM["g_min_s"]
