@@ -168,7 +168,7 @@ D1_SC = np.array([[0.5, -0.5], [1.0, 0.0]])
 
 
 def test_cbram_sc_pulses_by_hand(rng):
-    switching = CBRAMSwitching(v_max_v=4.6)  # t/τ(4.6 V) = 22.4: p_full = 1 − 1.9e-10
+    switching = CBRAMSwitching(v_max_v=4.6)  # t/τ(4.6 V) = 27.2: p_full = 1 − 1.6e-12
     assert switching.p_full > 1.0 - 2.0**-24
     net = _net(True, rng)
     eps = net.layers[0].tile.dw_min  # ε of both tiles (same device and mapping): default_epsilon = dw_min

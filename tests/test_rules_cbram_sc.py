@@ -17,12 +17,12 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def test_switching_probability_against_hand_calculation():
-    # Jo et al. 2009 cell: tau(3.5 V) = 2.85e5 s * exp(-3.5/0.156) = 5.141e-5 s
-    # (by hand: 3.5/0.156 = 22.436, e^-22.436 = e^-22 * e^-0.436 = 2.789e-10 *
-    # 0.6467 = 1.804e-10); a 1 us pulse sets it with P = 1 - exp(-0.01945) = 0.01926.
+    # Jo et al. 2009 cell: tau(3.5 V) = 2.85e5 s * exp(-3.5/0.155) = 4.448e-5 s
+    # (by hand: 3.5/0.155 = 22.581, e^-22.581 = e^-22 * e^-0.581 = 2.789e-10 *
+    # 0.5595 = 1.561e-10); a 1 us pulse sets it with P = 1 - exp(-0.02248) = 0.02223.
     cell = CBRAMSwitching()
-    assert float(cell.tau_s(3.5)) == pytest.approx(5.141e-5, rel=2e-3)
-    assert float(cell.set_probability(3.5, 1e-6)) == pytest.approx(0.01926, rel=2e-3)
+    assert float(cell.tau_s(3.5)) == pytest.approx(4.448e-5, rel=2e-3)
+    assert float(cell.set_probability(3.5, 1e-6)) == pytest.approx(0.02223, rel=2e-3)
     # the encoder inverts the law: asking for p gives a pulse that sets with p
     p = np.array([1e-3, 0.1, 0.5, 0.9])
     np.testing.assert_allclose(cell.encoded_probability(p), p, rtol=1e-9)
@@ -31,12 +31,12 @@ def test_switching_probability_against_hand_calculation():
 
 
 def test_amplitude_dac_rounding_is_the_encoding_error():
-    # A 4-bit DAC over [0, 4.5] V has 0.3 V steps; near p = 0.5 (V = 4.057 V)
-    # one step changes tau by e^(0.3/0.156) = 6.8x, so the encoded probability
-    # lands on a grid point: 4.2 V -> tau = 2.85e5 * e^-26.923 = 5.785e-7 s,
-    # P = 1 - exp(-1e-6/5.785e-7) = 1 - e^-1.7286 = 0.8225 instead of 0.5.
+    # A 4-bit DAC over [0, 4.5] V has 0.3 V steps; near p = 0.5 (V = 4.031 V)
+    # one step changes tau by e^(0.3/0.155) = 6.9x, so the encoded probability
+    # lands on a grid point: 3.9 V -> tau = 2.85e5 * e^-25.161 = 3.368e-6 s,
+    # P = 1 - exp(-1e-6/3.368e-6) = 1 - e^-0.29687 = 0.2569 instead of 0.5.
     cell = CBRAMSwitching(amplitude_bits=4)
-    assert float(cell.encoded_probability(np.array([0.5]))[0]) == pytest.approx(0.8225, rel=2e-3)
+    assert float(cell.encoded_probability(np.array([0.5]))[0]) == pytest.approx(0.2569, rel=2e-3)
 
 
 @pytest.mark.parametrize("encoding", ["amplitude", "width"])

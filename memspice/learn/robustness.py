@@ -8,7 +8,7 @@ Perturbations (each swept over user-given levels; level 0 is the clean network):
                      read (the tile's ``g_noise_rel``; forward and backward path);
 ``drift``            power-law drift G(t) = G(t0)(t/t0)^(−ν) after ``level`` seconds
                      (ν = ``drift_nu``, device-to-device std ``drift_nu_d2d``;
-                     Nandakumar et al. 2018: ν ≈ 0.04);
+                     default: the PCM card's ν, Nandakumar et al. 2018);
 ``d2d``              device-to-device programming variation: every conductance
                      multiplied once by (1 + level·ξ), floored at 0 (a conductance
                      cannot be negative: a floored device is counted in the result).
@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memspice.devices.pcm import PCM_DEFAULTS
 from memspice.errors import ParameterError
 from memspice.learn.conv import Conv2d
 from memspice.learn.layers import AnalogDense, FloatDense, program_weights
@@ -75,7 +76,7 @@ class RobustnessSettings:
 
     levels: dict  #: perturbation name -> tuple of levels (0 = clean); see PERTURBATIONS
     repeats: int = 3
-    drift_nu: float = 0.04
+    drift_nu: float = PCM_DEFAULTS["drift_nu"]  #: the PCM card's drift exponent (Nandakumar et al. 2018)
     drift_nu_d2d: float = 0.0
     input_range: tuple[float, float] = (0.0, 1.0)
     batch_size: int = 1000

@@ -1,19 +1,16 @@
-"""Stochastic computing with CBRAM bitstreams (Lammie et al., IEEE TCAS-II 2021, doi 10.1109/TCSII.2021.3065932; ALGORITHMS.md §2).
+"""Stochastic computing with CBRAM bitstreams (Lammie et al., IEEE TCAS-II 2021, doi 10.1109/TCSII.2021.3065932): the rule-side encoding.
 
 A number p in [0, 1] is a stream of L bits, each 1 with probability p. The
 bits come from CBRAM cells: a write pulse of amplitude V and width t forms a
 filament (sets the cell, bit = 1) with the Poisson switching probability
-
-    P(V, t) = 1 − exp(−t/τ(V)),   τ(V) = τ0·exp(−V/V0)
-
-(Jo, Kim & Lu, Nano Lett. 9(1):496, 2009: the wait time to switching of an
-Ag/a-Si cell is exponentially distributed with a mean that falls
-exponentially with voltage), and the cell is reset after each bit. The
-encoder picks the amplitude (``encoding = "amplitude"``, width fixed) or the
-width (``"width"``, amplitude fixed) that gives the wanted probability,
-rounded to what the driver can produce (an amplitude DAC of ``amplitude_bits``
-over [v_min_v, v_max_v], or a width clock of ``width_step_s``) — the rounding
-is where the device-level encoding error comes from.
+P(V, t) = 1 - exp(-t/tau(V)), tau(V) = tau0 exp(-V/V0), the law of the CBRAM
+device (:class:`memspice.devices.cbram.PoissonSwitching`, constants from the
+device's card), and the cell is reset after each bit. The encoder here picks
+the amplitude (``encoding = "amplitude"``, width fixed) or the width
+(``"width"``, amplitude fixed) that gives the wanted probability, rounded to
+what the driver can produce (an amplitude DAC of ``amplitude_bits`` over
+[v_min_v, v_max_v], or a width clock of ``width_step_s``) -- the rounding is
+where the device-level encoding error comes from.
 
 The product of two independent streams is their bitwise AND (one gate per
 product), counted back by a counter: E[count/L] = p·q, Var = p·q(1 − p·q)/L.
@@ -21,11 +18,7 @@ Signs are handled outside the streams (an XOR of the sign bits). Signed
 operands x in [−1, 1] are encoded as p = |x|·p_full, where p_full =
 P(v_max_v) (or P at the longest width) is the most the driver can ask of a
 cell; the decoder divides by p_full² (exactly 1 for the default cell, whose
-p_full is 1 − 7.3e-6).
-
-No compact CBRAM model exists in :mod:`memspice.devices` (it has the
-continuous drift models only), so the switching law lives here as the small
-:class:`CBRAMSwitching` value.
+p_full is 1 − 6.5e-7).
 """
 
 from __future__ import annotations
@@ -35,6 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from memspice.devices.cbram import CBRAM_DEFAULTS, PoissonSwitching
 from memspice.errors import ParameterError
 
 ENCODINGS = ("amplitude", "width")
@@ -42,17 +36,17 @@ ENCODINGS = ("amplitude", "width")
 
 @dataclass(frozen=True)
 class CBRAMSwitching:
-    """Poisson switching of a CBRAM cell and the driver that encodes probabilities into pulses.
+    """The CBRAM cell (its switching law) and the driver that encodes probabilities into pulses.
 
-    Defaults: τ0 and V0 of the Ag/a-Si cell of Jo, Kim & Lu (2009), as used for
-    stochastic bitstream generation by Gaba et al. (Nanoscale 5:5872, 2013);
-    1 µs pulses, amplitudes up to 4.5 V, which give set probabilities from
-    3.2e-5 (2.5 V) over 0.019 (3.5 V) to 0.9999927 (4.5 V).
+    Defaults: tau0 and V0 of the CBRAM device's card (the Ag/a-Si cell of Jo,
+    Kim & Lu 2009, :data:`memspice.devices.cbram.CBRAM_DEFAULTS`); 1 µs
+    pulses, amplitudes up to 4.5 V, which give set probabilities from 3.5e-5
+    (2.5 V) over 0.022 (3.5 V) to 1 − 6.5e-7 (4.5 V).
     """
 
-    tau0_s: float = 2.85e5
+    tau0_s: float = CBRAM_DEFAULTS["tau0_s"]
     """τ0 (s): characteristic switching time extrapolated to V = 0."""
-    v0_v: float = 0.156
+    v0_v: float = CBRAM_DEFAULTS["v0_v"]
     """V0 (V): voltage that shortens τ by a factor e."""
     encoding: str = "amplitude"
     """"amplitude" (width fixed at ``pulse_width_s``) or "width" (amplitude fixed at ``v_max_v``)."""
@@ -95,13 +89,18 @@ class CBRAMSwitching:
                 f"probability {self.p_full:.3g} only; raise v_max_v or pulse_width_s so that it is near 1"
             )
 
+    @property
+    def law(self) -> PoissonSwitching:
+        """The cell's switching law (the CBRAM device's, with this value's tau0 and V0)."""
+        return PoissonSwitching(self.tau0_s, self.v0_v)
+
     def tau_s(self, v_v) -> np.ndarray:
         """Mean switching time τ(V) = τ0·exp(−V/V0) (s)."""
-        return self.tau0_s * np.exp(-np.asarray(v_v, dtype=np.float64) / self.v0_v)
+        return self.law.tau_s(v_v)
 
     def set_probability(self, v_v, width_s) -> np.ndarray:
         """P(V, t) = 1 − exp(−t/τ(V)): probability that one pulse sets a reset cell."""
-        return -np.expm1(-np.asarray(width_s, dtype=np.float64) / self.tau_s(v_v))
+        return self.law.switch_probability(v_v, width_s)
 
     @property
     def p_full(self) -> float:
@@ -125,7 +124,7 @@ class CBRAMSwitching:
         neg_log = -np.log1p(-np.where(on, np.minimum(p, self.p_full), 0.5))  # −ln(1 − p) > 0
         if self.encoding == "amplitude":
             tau = self.pulse_width_s / neg_log
-            v = self.v0_v * np.log(self.tau0_s / tau)
+            v = self.law.voltage_for_tau_v(tau)
             if self.amplitude_bits is not None:
                 lsb = (self.v_max_v - self.v_min_v) / (2**self.amplitude_bits - 1)
                 v = self.v_min_v + np.rint((v - self.v_min_v) / lsb) * lsb

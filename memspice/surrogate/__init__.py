@@ -3,29 +3,26 @@
     from memspice.surrogate import AnalogTile, TileConfig, WeightMapping, SoftBounds
     tile = AnalogTile(n_out, n_in, TileConfig(device=SoftBounds()), np.random.default_rng(0))
 
-Modules: ``mapping`` (W <-> G pair), ``pulse_models`` (update families,
-presets, the n-pulse engines), ``read`` (read path config, quantisation,
-drift), ``tile`` (AnalogTile), ``tabulated`` (pulse tables from compact
-models), ``ir_drop`` (nodal read with wire resistance), ``serialise``.
+Modules: ``mapping`` (W <-> G pair), ``pulse_base`` (the pulse-model base
+class, device draws), ``pulse_models`` (update families), ``presets`` (cited
+presets), ``pulse_counts`` (the n-pulse update), ``fast_update`` (the tile's
+closed-form updater), ``read`` (read path config, quantisation, drift),
+``tile`` (AnalogTile), ``tile_reads`` (its read path), ``tabulated`` (pulse
+tables from compact models), ``ir_drop`` (nodal read with wire resistance),
+``serialise`` (configs and tile state as plain dicts).
 """
 
 from memspice.surrogate.mapping import WeightMapping
-from memspice.surrogate.pulse_models import (
-    ConstantStep,
-    DeviceDraws,
-    ExpStep,
+from memspice.surrogate.presets import (
     GokmenVlasov2016,
     GongReRAMExpStep2018,
     GongReRAMSoftBounds2018,
-    LinearStep,
     NandakumarPCM2018,
-    PCMStatistical,
-    PowerStep,
-    PulseModel,
-    SoftBounds,
     TangECRAM2018,
-    apply_pulse_counts,
 )
+from memspice.surrogate.pulse_base import DeviceDraws, PulseModel
+from memspice.surrogate.pulse_counts import apply_pulse_counts
+from memspice.surrogate.pulse_models import ConstantStep, ExpStep, LinearStep, PCMStatistical, PowerStep, SoftBounds
 from memspice.surrogate.read import PCMReadNandakumar2018, QuantisationRangeWarning, ReadConfig, quantise
 from memspice.surrogate.tabulated import Tabulated, tabulate_compact_model
 from memspice.surrogate.tile import AnalogTile, TileConfig

@@ -1,6 +1,6 @@
 """Fast n-pulse update for the affine pulse models, with per-device constants precomputed.
 
-Same mathematics as ``pulse_models._affine_moments`` (the float64 reference),
+Same mathematics as ``pulse_counts._affine_moments`` (the float64 reference),
 rewritten in conductance units about each device's fixed point G* and
 arranged for speed on whole tiles:
 
@@ -22,16 +22,16 @@ Variance (sigma(G) = s0 + s1 G per pulse, sa additive, rho = r^2 + s1^2,
 A = s0 + s1 G*, B = s1 (G0 - G*), S(e, k) = sum_{j<k} (1 + e)^j):
     V_k = (A^2 + sa^2) S(rho - 1, k) + 2 A B r^(k-1) S(rho/r - 1, k) + B^2 r^(2k-2) S(rho/r^2 - 1, k)
 The result is drawn as a Gaussian with these moments and clipped to the
-device's own bounds (see pulse_models for what that approximation means).
+device's own bounds (see pulse_counts for what that approximation means).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from memspice.surrogate.pulse_models import DeviceDraws, PulseModel
+from memspice.surrogate.pulse_base import DeviceDraws, PulseModel
 
-__all__ = ["AffineUpdateEngine", "fast_normal"]
+__all__ = ["ClosedFormUpdater", "fast_normal"]
 
 _F = np.float32
 
@@ -49,8 +49,8 @@ def fast_normal(rng: np.random.Generator, n: int) -> np.ndarray:
     return out[:n]
 
 
-class AffineUpdateEngine:
-    """Applies signed pulse counts to a flat array of devices of one affine model."""
+class ClosedFormUpdater:
+    """Closed-form n-pulse update of a flat array of devices of one affine model (constants precomputed per device)."""
 
     def __init__(self, model: PulseModel, draws: DeviceDraws):
         lo = np.asarray(draws.lo_s, dtype=np.float64).reshape(-1)

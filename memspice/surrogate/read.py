@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memspice.devices.pcm import PCM_DEFAULTS
 from memspice.errors import ParameterError
 
 __all__ = ["ReadConfig", "QuantisationRangeWarning", "PCMReadNandakumar2018", "quantise", "drift_factor"]
@@ -47,7 +48,7 @@ class ReadConfig:
     g_noise_abs_s: float = 0.0
     """Conductance read noise, absolute part (S)."""
     drift_nu: float = 0.0
-    """Drift exponent nu: G(t) = G(t0) ((t - t_prog)/t0)^(-nu) for t - t_prog > t0 (PCM; Nandakumar: 0.04)."""
+    """Drift exponent nu: G(t) = G(t0) ((t - t_prog)/t0)^(-nu) for t - t_prog > t0 (PCM; see PCMReadNandakumar2018)."""
     drift_nu_d2d: float = 0.0
     """Device-to-device std of nu (drawn once per device)."""
     drift_t0_s: float = 1.0
@@ -90,12 +91,12 @@ class ReadConfig:
 
 @dataclass(frozen=True)
 class PCMReadNandakumar2018(ReadConfig):
-    """PCM read non-idealities of Nandakumar et al. (arXiv 1712.01192; ALGORITHMS.md §4):
-    read noise sigma = 0.03 G + 0.13 µS, drift nu = 0.04."""
+    """PCM read non-idealities of Nandakumar et al. (arXiv 1712.01192), from the PCM device's card
+    (``memspice.devices.pcm``): read noise sigma = read_noise_slope G + read_noise_offset_s, drift nu."""
 
-    g_noise_rel: float = 0.03
-    g_noise_abs_s: float = 0.13e-6
-    drift_nu: float = 0.04
+    g_noise_rel: float = PCM_DEFAULTS["read_noise_slope"]
+    g_noise_abs_s: float = PCM_DEFAULTS["read_noise_offset_s"]
+    drift_nu: float = PCM_DEFAULTS["drift_nu"]
 
 
 def quantise(values: np.ndarray, bits: int, value_range: tuple[float, float], out_of_range: str, what: str) -> np.ndarray:

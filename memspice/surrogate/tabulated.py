@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from memspice.errors import ParameterError
-from memspice.surrogate.pulse_models import PulseModel
+from memspice.surrogate.pulse_base import PulseModel
 
 __all__ = ["Tabulated", "tabulate_compact_model", "single_pulse_waveform"]
 

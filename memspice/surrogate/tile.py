@@ -14,10 +14,8 @@ Pair schemes (how a signed pulse count n reaches the two devices):
   G-; both devices only grow, so ``refresh()`` must re-program pairs that fill
   up (Nandakumar et al.; Burr et al. 2015).
 
-Drift (PCM) is a device property taken from ``config.read`` (nu drawn per
-device once); a pulse acts on the drifted conductance and restarts that
-device's drift clock. ``get_weights`` returns the programmed state,
-``effective_weights`` what a read sees after drift.
+Drift (PCM): a pulse acts on the drifted conductance and restarts that
+device's drift clock (reads and drift: ``memspice.surrogate.tile_reads``).
 """
 
 from __future__ import annotations
@@ -27,16 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from memspice.errors import DataError, ParameterError
-from memspice.surrogate.fast_update import AffineUpdateEngine
+from memspice.errors import ParameterError
+from memspice.surrogate.fast_update import ClosedFormUpdater
 from memspice.surrogate.mapping import WeightMapping
-from memspice.surrogate.pulse_models import ConstantStep, DeviceDraws, PulseModel, apply_pulse_counts
-from memspice.surrogate.read import ReadConfig, drift_factor, quantise
+from memspice.surrogate.pulse_base import DeviceDraws, PulseModel
+from memspice.surrogate.pulse_counts import apply_pulse_counts
+from memspice.surrogate.pulse_models import ConstantStep
+from memspice.surrogate.read import ReadConfig, drift_factor
+from memspice.surrogate.serialise import tile_from_state_dict, tile_state_dict
+from memspice.surrogate.tile_reads import TileReadPath
 
 __all__ = ["TileConfig", "AnalogTile"]
-
-_STATE_FORMAT = "memspice.surrogate.AnalogTile/1"
-
 
 @dataclass(frozen=True)
 class TileConfig:
@@ -94,7 +93,7 @@ class TileConfig:
         return self.read if self.backward_read is None else self.backward_read
 
 
-class AnalogTile:
+class AnalogTile(TileReadPath):
     """A tile of n_out x n_in weights stored as conductance pairs.
 
     ``g_plus``/``g_minus`` (S, shape (n_out, n_in)) are the programmed state
@@ -208,134 +207,6 @@ class AnalogTile:
         if self.config.read.has_drift or self.config.bwd_read.has_drift:
             self._changed()
 
-    # -- drift ------------------------------------------------------------------
-
-    def _draw_nu(self, shape, rng) -> np.ndarray | None:
-        rc = self.config.read
-        if not rc.has_drift:
-            return None
-        nu = np.full(shape, rc.drift_nu)
-        if rc.drift_nu_d2d > 0.0:
-            nu = nu + rc.drift_nu_d2d * rng.standard_normal(shape)
-        return nu
-
-    def effective_conductances(self, read: ReadConfig | None = None) -> np.ndarray:
-        """Conductances a read sees now, (2, n_out, n_in): the programmed ones after drift."""
-        read = self.config.read if read is None else read
-        if not self._drifting(read):
-            return self._g
-        return self._g * drift_factor(self.time_s - self._t_prog, self._nu, read.drift_t0_s)
-
-    def _drifting(self, read: ReadConfig) -> bool:
-        """Whether drift changes any conductance now, cached until the next state change.
-
-        (t/t0)^(-nu) is exactly 1 until t0 has passed since a device was
-        programmed (drift_factor), so while no device is older than t0 (all
-        of training, where time does not advance) reads skip the per-device
-        exp and share the ideal W, with bit-identical results.
-        """
-        if not read.has_drift or self._nu is None:
-            return False
-        key = ("drifting", read.drift_t0_s)
-        if key not in self._cache:
-            self._cache[key] = self.time_s - float(self._t_prog.min()) > read.drift_t0_s
-        return self._cache[key]
-
-    def effective_weights(self) -> np.ndarray:
-        """W an ideal noiseless forward read sees now (after drift)."""
-        g = self.effective_conductances()
-        return self.mapping.pair_to_weights(g[0], g[1])
-
-    # -- reads ------------------------------------------------------------------
-
-    def _eff_g(self, read: ReadConfig) -> np.ndarray:
-        """effective_conductances(read), cached until the next state change (drift costs an exp per device)."""
-        if not self._drifting(read):
-            return self._g
-        key = ("geff", read.drift_t0_s)
-        if key not in self._cache:
-            self._cache[key] = self.effective_conductances(read)
-        return self._cache[key]
-
-    def _weights_for(self, read: ReadConfig, key: str) -> np.ndarray:
-        # without drift (or before any device has drifted) the forward and backward
-        # reads share one W (key "w"), which a sparse update patches in place (see _changed)
-        if not self._drifting(read):
-            key = "w"
-        if key not in self._cache:
-            g = self._eff_g(read)
-            self._cache[key] = (g[0] - g[1]) / self.mapping.g_scale_s
-        return self._cache[key]
-
-    def _noise_var(self, read: ReadConfig) -> np.ndarray:
-        """Per-pair conductance read-noise variance (sigma+^2 + sigma-^2)/g_scale^2, (n_out, n_in) float32.
-
-        Depends only on the state, so it is computed once per state change, not
-        per read; float32 is ample for a noise standard deviation (rel. 1e-7).
-        """
-        key = ("sig2", read.has_drift, read.drift_t0_s, read.g_noise_rel, read.g_noise_abs_s)
-        if key not in self._cache:
-            g = self._eff_g(read)
-            sig2 = ((read.g_noise_rel * g + read.g_noise_abs_s) ** 2).sum(axis=0) / self.mapping.g_scale_s**2
-            self._cache[key] = sig2.astype(np.float32)
-        return self._cache[key]
-
-    def _ir_reader(self, read: ReadConfig, transpose: bool):
-        """Factorised nodal solvers of the current state (cached until the state changes)."""
-        from memspice.surrogate.ir_drop import IRDropReader
-
-        key = "ir_bwd" if transpose else "ir_fwd"
-        if key not in self._cache:
-            g = self._eff_g(read)
-            self._cache[key] = IRDropReader.build(
-                g[0], g[1], read.wire_r_ohm, read.v_read_v, self.mapping.g_scale_s, transpose
-            )
-        return self._cache[key]
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """y = W x through the forward read path. x: (B, n_in) or (n_in,) -> (B, n_out) or (n_out,)."""
-        return self._read(x, self.config.read, transpose=False)
-
-    def backward(self, d: np.ndarray) -> np.ndarray:
-        """Transposed read d W through the backward read path. d: (B, n_out) or (n_out,) -> (B, n_in)."""
-        return self._read(d, self.config.bwd_read, transpose=True)
-
-    def _read(self, x: np.ndarray, read: ReadConfig, transpose: bool) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        n_vec = self.n_out if transpose else self.n_in
-        single = x.ndim == 1
-        xb = x[None, :] if single else x
-        if xb.ndim != 2 or xb.shape[1] != n_vec:
-            what = "backward(d)" if transpose else "forward(x)"
-            raise ParameterError(f"{what}: expected shape (B, {n_vec}) or ({n_vec},), got {x.shape}.")
-        # one reduction instead of an isfinite pass; the full check only if the sum is not finite
-        if not np.isfinite(xb.sum()) and not np.all(np.isfinite(xb)):
-            raise ParameterError("read input contains NaN or inf.")
-        if read.dac_bits is not None:
-            xb = quantise(xb, read.dac_bits, read.dac_range, read.out_of_range, "DAC input")
-        if read.mode == "ir_drop":
-            y = self._ir_reader(read, transpose).read(xb)
-        else:
-            w = self._weights_for(read, "bwd" if transpose else "fwd")
-            y = xb @ w if transpose else xb @ w.T
-        if read.has_g_noise:
-            # (with IR drop this adds the noise of an ideal read: a first-order
-            # approximation, the wires only slightly rescale each device's share)
-            # Independent conductance noise on every device at every read:
-            # y_b += sum_i eps_bji x_bi is Gaussian with variance
-            # sum_i (sigma+_ji^2 + sigma-_ji^2) x_bi^2 / g_scale^2, drawn
-            # exactly per output with one extra matrix product.
-            sig2 = self._noise_var(read)
-            x2 = np.square(xb, dtype=np.float32)
-            std = np.sqrt(x2 @ (sig2 if transpose else sig2.T))
-            std *= self.rng.standard_normal(y.shape, dtype=np.float32)
-            y = y + std
-        if read.out_noise_std > 0.0:
-            y = y + read.out_noise_std * self.rng.standard_normal(y.shape)
-        if read.adc_bits is not None:
-            y = quantise(y, read.adc_bits, read.adc_range, read.out_of_range, "ADC output")
-        return y[0] if single else y
-
     # -- updates ----------------------------------------------------------------
 
     def apply_pulses(self, n: np.ndarray) -> None:
@@ -345,10 +216,9 @@ class AnalogTile:
         the device model adds its nonlinearity, bounds, device-to-device and
         cycle-to-cycle variation. Only cells with n != 0 are touched.
 
-        ``n`` may also be a scipy sparse matrix (e.g. coincidence counts, where
-        well under 1 % of the cells are pulsed): the pulsed cells are then taken
-        from its stored entries instead of a scan of the whole tile, with the
-        same result as the dense array.
+        ``n`` may also be a scipy sparse matrix (e.g. coincidence counts, well
+        under 1 % of the cells pulsed): the pulsed cells are then its stored
+        entries, with the same result as the dense array.
         """
         if hasattr(n, "tocoo") and not isinstance(n, np.ndarray):
             self._apply_sparse(n)
@@ -362,8 +232,8 @@ class AnalogTile:
             n = n.astype(np.int64)
         flat = n.reshape(-1)
         n_cells = self.n_out * self.n_in
-        engine = self._engine()
-        if engine is not None and self._nu is None:
+        updater = self._closed_form_updater()
+        if updater is not None and self._nu is None:
             nnz = int(np.count_nonzero(flat))
             if nnz == 0:
                 return
@@ -375,12 +245,12 @@ class AnalogTile:
                 if self.config.scheme == "push_pull":
                     kk = np.abs(kf)
                     up_plus = (kf > 0).astype(np.float32)
-                    engine.update_abs(g, kk, up_plus, plus, self.rng)
+                    updater.update_abs(g, kk, up_plus, plus, self.rng)
                     up_plus = np.subtract(np.float32(1.0), up_plus, out=up_plus)  # G- moves the other way
-                    engine.update_abs(g, kk, up_plus, minus, self.rng)
+                    updater.update_abs(g, kk, up_plus, minus, self.rng)
                 else:  # unipolar: potentiation only, G+ for n > 0 and G- for n < 0
-                    engine.update_abs(g, np.maximum(kf, np.float32(0.0)), None, plus, self.rng)
-                    engine.update_abs(g, np.maximum(-kf, np.float32(0.0)), None, minus, self.rng)
+                    updater.update_abs(g, np.maximum(kf, np.float32(0.0)), None, plus, self.rng)
+                    updater.update_abs(g, np.maximum(-kf, np.float32(0.0)), None, minus, self.rng)
                 self._changed()
                 return
         cells = np.flatnonzero(flat)
@@ -424,7 +294,7 @@ class AnalogTile:
             raise ParameterError(
                 f"apply_cell_pulses: cells must be ascending distinct indices in [0, {n_cells}) (row-major cells of the tile)."
             )
-        if self._engine() is not None and self._nu is None and cells.size > 0.25 * n_cells:
+        if self._closed_form_updater() is not None and self._nu is None and cells.size > 0.25 * n_cells:
             dense = np.zeros(n_cells, dtype=np.int64)  # dense enough for the one-pass update
             dense[cells] = counts
             self.apply_pulses(dense.reshape(self.shape))
@@ -450,9 +320,9 @@ class AnalogTile:
             elapsed = self.time_s - t_prog[dev_idx]
             g[dev_idx] = g[dev_idx] * drift_factor(elapsed, self._nu.reshape(-1)[dev_idx], self.config.read.drift_t0_s)
             t_prog[dev_idx] = self.time_s
-        engine = self._engine()
-        if engine is not None:
-            engine.update(g, dev_n, dev_idx, self.rng)
+        updater = self._closed_form_updater()
+        if updater is not None:
+            updater.update(g, dev_n, dev_idx, self.rng)
         else:
             d = self.draws
             sub = DeviceDraws(
@@ -464,15 +334,15 @@ class AnalogTile:
             g[dev_idx] = apply_pulse_counts(self.config.device, g[dev_idx], dev_n, sub, self.rng, self.config.update_engine)
         self._changed(cells)
 
-    def _engine(self) -> AffineUpdateEngine | None:
-        """The precomputed closed-form engine, for affine models (None: per-pulse engine)."""
+    def _closed_form_updater(self) -> ClosedFormUpdater | None:
+        """The precomputed closed-form updater, for affine models (None: pulse-by-pulse update)."""
         if not self.config.device.affine or self.config.update_engine == "per_pulse":
             return None
-        eng = self.__dict__.get("_affine_engine")
-        if eng is None:
-            eng = AffineUpdateEngine(self.config.device, self.draws)
-            self._affine_engine = eng
-        return eng
+        updater = self.__dict__.get("_updater")
+        if updater is None:
+            updater = ClosedFormUpdater(self.config.device, self.draws)
+            self._updater = updater
+        return updater
 
     def apply_coincidences(self, row_bits: np.ndarray, col_bits: np.ndarray, sign: np.ndarray | float = 1.0) -> np.ndarray:
         """Stochastic pulse-coincidence update (Gokmen & Vlasov 2016; ALGORITHMS.md §1).
@@ -572,57 +442,9 @@ class AnalogTile:
 
     def state_dict(self) -> dict[str, Any]:
         """Plain dict of numpy arrays and the config (as a dict) for an exact round trip."""
-        from memspice.surrogate.serialise import config_to_dict
-
-        d = self.draws
-        out: dict[str, Any] = {
-            "format": _STATE_FORMAT,
-            "n_out": self.n_out,
-            "n_in": self.n_in,
-            "config": config_to_dict(self.config),
-            "g": self._g.copy(),
-            "t_prog_s": self._t_prog.copy(),
-            "time_s": self.time_s,
-            "lo_s": d.lo_s.copy(),
-            "hi_s": d.hi_s.copy(),
-            "f_up": d.f_up.copy(),
-            "f_down": d.f_down.copy(),
-        }
-        if self._nu is not None:
-            out["nu"] = self._nu.copy()
-        return out
+        return tile_state_dict(self)
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any], rng: np.random.Generator) -> "AnalogTile":
         """Rebuild a tile from ``state_dict()``; ``rng`` drives its future draws (noise, pulses)."""
-        from memspice.surrogate.serialise import config_from_dict
-
-        if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
-            raise DataError(
-                f"not an AnalogTile checkpoint (format {state.get('format') if isinstance(state, dict) else None!r}, "
-                f"expected {_STATE_FORMAT!r})."
-            )
-        try:
-            config = config_from_dict(state["config"])
-            n_out, n_in = int(state["n_out"]), int(state["n_in"])
-            tile = cls.__new__(cls)
-            tile.n_out, tile.n_in = n_out, n_in
-            tile.config = config
-            tile.mapping = config.weight_mapping
-            tile.rng = rng
-            shape = (2, n_out, n_in)
-            arrays = {k: np.array(state[k], dtype=np.float64) for k in ("g", "t_prog_s", "lo_s", "hi_s", "f_up", "f_down")}
-        except KeyError as exc:
-            raise DataError(f"AnalogTile checkpoint misses the entry {exc}.") from None
-        for k, a in arrays.items():
-            if a.shape != shape:
-                raise DataError(f"AnalogTile checkpoint entry {k!r} has shape {a.shape}, expected {shape}.")
-        tile.draws = DeviceDraws(lo_s=arrays["lo_s"], hi_s=arrays["hi_s"], f_up=arrays["f_up"], f_down=arrays["f_down"])
-        tile._g = arrays["g"]
-        tile._t_prog = arrays["t_prog_s"]
-        tile.time_s = float(state["time_s"])
-        tile._nu = np.array(state["nu"], dtype=np.float64) if "nu" in state else None
-        if config.read.has_drift and tile._nu is None:
-            raise DataError("AnalogTile checkpoint has drift configured but no 'nu' entry.")
-        tile._cache = {}
-        return tile
+        return tile_from_state_dict(cls, state, rng)
