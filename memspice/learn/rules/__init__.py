@@ -3,19 +3,16 @@
 What a rule is (the :class:`Rule` base class the trainer codes to, and
 :class:`RuleConfig`): :mod:`memspice.learn.rules.base`. The one list of rules
 and building a rule from a ``[rule]`` table: :mod:`memspice.learn.rules.registry`.
-Each rule's ``[rule]`` keys are the documented fields of its config class:
+Each rule's ``[rule]`` keys are the documented fields of its config class
+(``[rule] name``: rule class, config class, module):
 
-==========================  ==========================================  =========================================
-``[rule] name``             rule (module)                               keys (config class)
-==========================  ==========================================  =========================================
-"sgd"                       FloatSGD (:mod:`.sgd`)                      SGDConfig
-"stochastic-coincidence"    StochasticCoincidence (:mod:`.stochastic_coincidence`)  StochasticCoincidenceConfig
-"mixed-precision"           MixedPrecision (:mod:`.mixed_precision`)    MixedPrecisionConfig
-"binary-stochastic"         BinaryStochastic (:mod:`.binary_stochastic`)  BinaryStochasticConfig
-"sbe"                       StreamingBatchEigenupdate (:mod:`.sbe`)     SBEConfig
-"cbram-sc"                  CBRAMStochasticComputing (:mod:`.cbram_sc`)  CBRAMStochasticComputingConfig
-"tiki-taka"                 TikiTaka (:mod:`.tiki_taka`)                TikiTakaConfig
-==========================  ==========================================  =========================================
+* "sgd": FloatSGD, SGDConfig (:mod:`.sgd`)
+* "stochastic-coincidence": StochasticCoincidence, StochasticCoincidenceConfig (:mod:`.stochastic_coincidence`)
+* "mixed-precision": MixedPrecision, MixedPrecisionConfig (:mod:`.mixed_precision`)
+* "binary-stochastic": BinaryStochastic, BinaryStochasticConfig (:mod:`.binary_stochastic`)
+* "sbe": StreamingBatchEigenupdate, SBEConfig (:mod:`.sbe`)
+* "cbram-sc": CBRAMStochasticComputing, CBRAMStochasticComputingConfig (:mod:`.cbram_sc`)
+* "tiki-taka": TikiTaka, TikiTakaConfig (:mod:`.tiki_taka`)
 
 The pulse trains that stochastic coincidence, SBE and Tiki-Taka share (and
 their common keys ``bl``, ``update_management``): :mod:`.pulse_trains`.

@@ -1,7 +1,8 @@
 """Pulse trains of a crossbar update: Bernoulli line pulses per time slot, and their signed coincidences.
 
 Shared by every rule that updates a tile with stochastic pulse coincidence
-(stochastic coincidence itself, SBE's rank-1 steps, Tiki-Taka's two updates).
+(stochastic coincidence itself, SBE's rank-1 steps, Tiki-Taka's two updates),
+with the ``[rule]`` keys those rules share (:class:`PulseTrainConfig`).
 """
 
 from __future__ import annotations
