@@ -27,10 +27,10 @@ from memspice.energy import load_default_table
 from memspice.learn.counters import OpCounters, RunAccounting, read_counters_csv
 from memspice.learn.network import Trace, build_network
 from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
-from memspice.learn.rules_binary import BinaryStochastic
-from memspice.learn.rules_cbram_sc import CBRAMStochasticComputing
-from memspice.learn.rules_sbe import StreamingBatchEigenupdate
-from memspice.learn.rules_tiki_taka import TikiTaka
+from memspice.learn.rules.binary_stochastic import BinaryStochastic
+from memspice.learn.rules.cbram_sc import CBRAMStochasticComputing
+from memspice.learn.rules.sbe import StreamingBatchEigenupdate
+from memspice.learn.rules.tiki_taka import TikiTaka
 from memspice.learn.stochastic_computing import CBRAMSwitching
 from memspice.surrogate import AnalogTile, ConstantStep, TileConfig, WeightMapping
 
@@ -55,16 +55,15 @@ def _counted_coincidence_step(rng, energy_model=None) -> RunAccounting:
     28 coincidences and 26 half-selected cells over both layers, see the test below)."""
     net = _net(True, rng)
     rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
-    acct = RunAccounting(net, rule, energy_model)
-    rule.step(net, [X0, X1], [D0, D1], rng)
+    acct = RunAccounting(net, rule.name, energy_model)
+    rule.step(net, [X0, X1], [D0, D1], rng, acct.counters)
     return acct
 
 
 def _step(rule, analog: bool, rng):
     net = _net(analog, rng)
     counters = OpCounters.for_network(net)
-    rule.counters = counters
-    rule.step(net, [X0, X1], [D0, D1], rng)
+    rule.step(net, [X0, X1], [D0, D1], rng, counters)
     return counters.totals()
 
 
@@ -176,8 +175,7 @@ def test_cbram_sc_pulses_by_hand(rng):
     # η = B·ε·F with F = 10.2: χ = −(η/B) Σδxᵀ -> p = trunc(χ/ε) = trunc(−10.2 Σδxᵀ), far from integers
     rule = CBRAMStochasticComputing(2 * eps * 10.2, stream_length=8, switching=switching)
     counters = OpCounters.for_network(net)
-    rule.counters = counters
-    rule.step(net, [X0_SC, X1_SC], [D0_SC, D1_SC], rng)
+    rule.step(net, [X0_SC, X1_SC], [D0_SC, D1_SC], rng, counters)
     t = counters.totals()
     # layer 0: Σδxᵀ = .5·[1,0,-1,1] + (-.25)·[0,1,1,1] = [.5,-.25,-.75,.25] / (-.25)·[0,1,1,1] = [0,-.25,-.25,-.25]
     #   10.2·|Σδxᵀ| = [5.1, 2.55, 7.65, 2.55] / [0, 2.55, 2.55, 2.55] -> |p| = 5+2+7+2 + 0+2+2+2 = 22 on 7 cells
@@ -330,10 +328,10 @@ def test_resumed_run_keeps_the_energy_columns_it_started_with(rng):
     config = config_from_dict({"rule": {"name": "stochastic-coincidence"}})
     net = _net(True, rng)
     rule = StochasticCoincidence(1e9, bl=BL, update_management=False)
-    new = RunAccounting.start(net, rule, config)
+    new = RunAccounting.start(net, rule.name, config)
     assert new.metric_columns == energy_columns() and new.energy_source.startswith("default: ")
-    assert RunAccounting.start(net, rule, config, {"accounting": new.state_dict()}).energy_source == new.energy_source
+    assert RunAccounting.start(net, rule.name, config, {"accounting": new.state_dict()}).energy_source == new.energy_source
     old_state = new.state_dict()
     del old_state["energy_source"]
-    old = RunAccounting.start(net, rule, config, {"accounting": old_state})
+    old = RunAccounting.start(net, rule.name, config, {"accounting": old_state})
     assert old.metric_columns == () and old.energy_source is None

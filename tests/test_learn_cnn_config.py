@@ -21,10 +21,10 @@ from memspice.learn.config import ConvLayerConfig
 from memspice.learn.conv import Conv2d, build_cnn
 from memspice.learn.layers import program_weights
 from memspice.learn.rules import FloatSGD, MixedPrecision, StochasticCoincidence
-from memspice.learn.rules_binary import BinaryStochastic
-from memspice.learn.rules_cbram_sc import CBRAMStochasticComputing
-from memspice.learn.rules_sbe import StreamingBatchEigenupdate
-from memspice.learn.rules_tiki_taka import TikiTaka
+from memspice.learn.rules.binary_stochastic import BinaryStochastic
+from memspice.learn.rules.cbram_sc import CBRAMStochasticComputing
+from memspice.learn.rules.sbe import StreamingBatchEigenupdate
+from memspice.learn.rules.tiki_taka import TikiTaka
 from memspice.learn.tiles import make_tile, tile_config_from_table
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

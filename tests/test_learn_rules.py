@@ -169,7 +169,7 @@ def test_pulse_trains_follow_the_per_slot_bernoulli_law(sampler):
     # every slot fires with probability p. Checked over 20,000 draws within 5 standard errors.
     from math import comb
 
-    from memspice.learn.rules import _SAMPLERS
+    from memspice.learn.rules.pulse_trains import SAMPLERS as _SAMPLERS
 
     rng = np.random.default_rng(3)
     bl, reps = 10, 20_000
@@ -196,7 +196,7 @@ def test_pulse_trains_follow_the_per_slot_bernoulli_law(sampler):
 
 def test_thinning_sampler_clips_probabilities_above_one():
     # p = min(c|v|, 1): a line with c|v| = 3 fires in every slot, one with 0 never.
-    from memspice.learn.rules import _bernoulli_trains
+    from memspice.learn.rules.pulse_trains import bernoulli_trains as _bernoulli_trains
 
     trains = _bernoulli_trains(np.array([[6.0, 0.0, -6.0]]), 0.5, 7, np.random.default_rng(0))
     assert sorted(zip(trains.slot.tolist(), trains.line.tolist())) == [(t, i) for t in range(7) for i in (0, 2)]
@@ -205,7 +205,7 @@ def test_thinning_sampler_clips_probabilities_above_one():
 
 def test_coincidences_equal_the_dense_train_product():
     # Reference: the dense matrix product -sum_slots cols^T rows of the same trains.
-    from memspice.learn.rules import _bernoulli_trains, coincidences
+    from memspice.learn.rules.pulse_trains import bernoulli_trains as _bernoulli_trains, coincidences
 
     rng = np.random.default_rng(5)
     x = rng.uniform(-1, 1, (6, 40)) * (rng.random((6, 40)) < 0.7)

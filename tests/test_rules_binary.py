@@ -10,10 +10,10 @@ import pytest
 
 from memspice.errors import ConfigError
 from memspice.learn import config_from_dict, load_config, train
-from memspice.learn.config import RuleConfig
+from memspice.learn.rules import SGDConfig
 from memspice.learn.layers import AnalogDense, FloatDense, program_weights
 from memspice.learn.network import Network
-from memspice.learn.rules_binary import BinaryStochastic, exponential_levels_params
+from memspice.learn.rules.binary_stochastic import BinaryStochastic, exponential_levels_params
 from memspice.learn.tiles import make_tile, tile_config_from_table
 from memspice.surrogate import LinearStep
 
@@ -87,7 +87,7 @@ def test_binary_stochastic_on_digits_within_3_percent_of_fp(tmp_path):
     # Issue target: within 3 percentage points of the FP baseline of the same
     # network (64-64-10, logistic(4y) neurons, batch 16, 40 epochs; FP eta 0.5).
     cfg = load_config(EXAMPLES / "digits_binary_stochastic.toml")
-    fp_cfg = dataclasses.replace(cfg, rule=RuleConfig(name="sgd", learning_rate=0.5), tile={})
+    fp_cfg = dataclasses.replace(cfg, rule=SGDConfig(learning_rate=0.5), tile={})
     bsl = train(cfg, tmp_path / "bsl", progress=False)
     fp = train(fp_cfg, tmp_path / "fp", progress=False)
     assert bsl.test_accuracy >= fp.test_accuracy - 0.03, (bsl.test_accuracy, fp.test_accuracy)

@@ -10,7 +10,7 @@ import pytest
 
 from memspice.errors import ParameterError
 from memspice.learn import load_config, train
-from memspice.learn.config import RuleConfig
+from memspice.learn.rules import SGDConfig
 from memspice.learn.stochastic_computing import CBRAMSwitching, bitstreams, sc_multiply, sc_outer_sum
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -103,7 +103,7 @@ def test_cbram_sc_on_digits_within_3_percent_of_fp(tmp_path):
     # Issue target: the shipped digits config within 3 percentage points of the
     # FP baseline of the same network (64-32-10 sigmoid, batch 16, 20 epochs, eta 0.5).
     cfg = load_config(EXAMPLES / "digits_cbram_sc.toml")
-    fp_cfg = dataclasses.replace(cfg, rule=RuleConfig(name="sgd", learning_rate=cfg.rule.learning_rate), tile={})
+    fp_cfg = dataclasses.replace(cfg, rule=SGDConfig(learning_rate=cfg.rule.learning_rate), tile={})
     sc = train(cfg, tmp_path / "sc", progress=False)
     fp = train(fp_cfg, tmp_path / "fp", progress=False)
     assert sc.test_accuracy >= fp.test_accuracy - 0.03, (sc.test_accuracy, fp.test_accuracy)

@@ -8,7 +8,7 @@ from scipy.signal import correlate
 from memspice.learn.conv import Conv2d, build_conv_network
 from memspice.learn.datasets import load_digits
 from memspice.learn.operands import update_operands
-from memspice.learn.rules_cbram_sc import CBRAMStochasticComputing
+from memspice.learn.rules.cbram_sc import CBRAMStochasticComputing
 from memspice.learn.tiles import make_tile, tile_config_from_table
 from memspice.learn.trainer import evaluate
 

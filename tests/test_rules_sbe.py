@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from memspice.learn import load_config, train
-from memspice.learn.config import RuleConfig
+from memspice.learn.rules import SGDConfig
 from memspice.learn.layers import FloatDense
 from memspice.learn.network import Network
-from memspice.learn.rules_sbe import StreamingBatchEigenupdate, _random_orthonormal, streaming_eigenupdate
+from memspice.learn.rules.sbe import StreamingBatchEigenupdate, _random_orthonormal, streaming_eigenupdate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -96,7 +96,7 @@ def sbe_run(tmp_path_factory):
     # FP baseline of the same network (64-32-10 ReLU, batch 128): plain SGD, no
     # tile; 40 epochs are enough for it (SBE's cost is more epochs, Hoskins et al.).
     fp_cfg = dataclasses.replace(
-        cfg, rule=RuleConfig(name="sgd", learning_rate=0.5), tile={},
+        cfg, rule=SGDConfig(learning_rate=0.5), tile={},
         training=dataclasses.replace(cfg.training, epochs=40),
     )
     return train(cfg, out / "sbe", progress=False), train(fp_cfg, out / "fp", progress=False)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from memspice.learn import load_config, train
-from memspice.learn.config import RuleConfig
+from memspice.learn.rules import SGDConfig, StochasticCoincidenceConfig
 from memspice.learn.layers import AnalogDense, program_weights
 from memspice.learn.network import Network
-from memspice.learn.rules_tiki_taka import TikiTaka
+from memspice.learn.rules.tiki_taka import TikiTaka
 from memspice.learn.tiles import make_tile, tile_config_from_table
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -70,9 +70,9 @@ def asymmetric_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("tt")
     cfg = load_config(EXAMPLES / "digits_tiki_taka.toml")
     sc_cfg = dataclasses.replace(
-        cfg, rule=RuleConfig(name="stochastic-coincidence", learning_rate=cfg.rule.learning_rate, bl=cfg.rule.bl)
+        cfg, rule=StochasticCoincidenceConfig(learning_rate=cfg.rule.learning_rate, bl=cfg.rule.bl)
     )
-    fp_cfg = dataclasses.replace(cfg, rule=RuleConfig(name="sgd", learning_rate=cfg.rule.learning_rate), tile={})
+    fp_cfg = dataclasses.replace(cfg, rule=SGDConfig(learning_rate=cfg.rule.learning_rate), tile={})
     return {name: train(c, out / name, progress=False) for name, c in (("tt", cfg), ("sc", sc_cfg), ("fp", fp_cfg))}
 
 

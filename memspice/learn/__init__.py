@@ -5,8 +5,9 @@ Public API::
     from memspice.learn import load_config, train
     result = train(load_config("examples/digits_sgd.toml"), "runs/digits-sgd")
 
-See :mod:`memspice.learn.config` for every configuration key and
-:mod:`memspice.learn.rules` for the update rules.
+See :mod:`memspice.learn.config` for where every configuration key is
+documented and :mod:`memspice.learn.rules` for the update rules (one module
+each, one registry, the :class:`~memspice.learn.rules.base.Rule` base class).
 """
 
 from memspice.learn.config import TrainConfig, config_from_dict, load_config

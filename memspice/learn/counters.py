@@ -8,9 +8,12 @@ costs a handful of numpy reductions per layer and mini-batch. Who records what:
   :meth:`OpCounters.record_passes` (the reads: one forward read of every layer
   per sample — per position for a convolution — and one backward (transposed)
   read of every layer but the first);
-* the update rules, through the two helpers :func:`train_hook` and
-  :func:`counters_of` (a rule finds its counters in the attribute ``counters``
-  the trainer sets on it; rules without it count nothing):
+* the update rules, given the run's counters in each
+  ``rule.step(net, inputs, deltas, rng, counters)`` call (None: nothing is
+  counted; a rule keeps no reference to them), through the helpers
+  :func:`train_hook`, :func:`record_programmed`, :func:`record_outer`,
+  :func:`record_reads` and :func:`record_array_pulses`, which do nothing
+  without counters:
 
   - pulse-coincidence updates report their pulse trains
     (:meth:`OpCounters.record_trains`): slots, line pulses, coincidences
@@ -44,7 +47,7 @@ What one "operation" is (our readings, stated once here):
 ``train_pulses``
     Σ|n| of the signed counts that coincidence trains applied to the tile
     (pulses of one polarity on one cell cancel those of the other within a
-    mini-batch, see :class:`~memspice.learn.rules.StochasticCoincidence`).
+    mini-batch, see :class:`~memspice.learn.rules.stochastic_coincidence.StochasticCoincidence`).
 ``slots``, ``row_pulses``, ``col_pulses``, ``coincidences``, ``half_selected``
     of the coincidence trains: time slots, pulses on row and column lines,
     Σ_slots r_s·c_s cells at full V, Σ_slots r_s(C−c_s) + c_s(R−r_s) cells at
@@ -172,7 +175,7 @@ class OpCounters:
         """Pulse-coincidence trains applied to layer ``k``.
 
         ``rows`` (S, R) and ``cols`` (S, C): which line fires in which of the S
-        slots (:class:`~memspice.learn.rules.PulseTrains`, bool, ±1 or a scipy
+        slots (:class:`~memspice.learn.rules.pulse_trains.PulseTrains`, bool, ±1 or a scipy
         sparse matrix whose stored entries are the pulses); ``counts`` the
         signed counts they applied (a matrix, or just its non-zero entries); ``outer_products``
         the rank-1 updates they make up (samples of the batch).
@@ -258,60 +261,53 @@ def _per_slot(trains) -> np.ndarray:
     return np.count_nonzero(np.asarray(trains), axis=1).astype(np.float64)
 
 
-def counters_of(rule) -> OpCounters | None:
-    """The counters the trainer attached to ``rule`` (attribute ``counters``), or None."""
-    return getattr(rule, "counters", None)
-
-
-def train_hook(rule, k: int, outer_products: int):
+def train_hook(counters: OpCounters | None, k: int, outer_products: int):
     """A callback ``(rows, cols, counts) -> None`` recording layer ``k``'s coincidence trains, or None."""
-    c = counters_of(rule)
-    if c is None:
+    if counters is None:
         return None
-    return functools.partial(_record_trains, c, k, outer_products)
+    return functools.partial(_record_trains, counters, k, outer_products)
 
 
 def _record_trains(counters: OpCounters, k: int, outer_products: int, rows, cols, counts) -> None:
     counters.record_trains(k, rows, cols, counts, outer_products)
 
 
-def record_programmed(rule, k: int, counts, *, macs: float = 0, accumulator_updates: float = 0) -> None:
+def record_programmed(counters: OpCounters | None, k: int, counts, *, macs: float = 0,
+                      accumulator_updates: float = 0) -> None:
     """A rule programmed ``counts`` cell by cell on layer ``k`` after ``macs`` digital MACs (no-op without counters)."""
-    c = counters_of(rule)
-    if c is not None:
+    if counters is not None:
         if counts is not None:
-            c.record_pulses(k, counts)
-        c.record_update(k, digital_macs=macs, accumulator_updates=accumulator_updates)
+            counters.record_pulses(k, counts)
+        counters.record_update(k, digital_macs=macs, accumulator_updates=accumulator_updates)
 
 
-def record_reads(rule, k: int, direction: str, vectors) -> None:
+def record_reads(counters: OpCounters | None, k: int, direction: str, vectors) -> None:
     """Reads ``vectors`` (reads, lines) a rule drove into a tile of layer ``k``'s shape (no-op without counters)."""
-    c = counters_of(rule)
-    if c is not None:
-        c.record_read(k, direction, vectors)
+    if counters is not None:
+        counters.record_read(k, direction, vectors)
 
 
-def record_array_pulses(rule, k: int, pulses: int) -> None:
+def record_array_pulses(counters: OpCounters | None, k: int, pulses: int) -> None:
     """``pulses`` whole-array pulses on a tile of layer ``k``'s shape (no-op without counters)."""
-    c = counters_of(rule)
-    if c is not None and pulses:
-        c.record_array_pulses(k, pulses)
+    if counters is not None and pulses:
+        counters.record_array_pulses(k, pulses)
 
 
-def record_outer(rule, k: int, outer_products: int, *, macs: float = 0, accumulator_updates: float = 0) -> None:
+def record_outer(counters: OpCounters | None, k: int, outer_products: int, *, macs: float = 0,
+                 accumulator_updates: float = 0) -> None:
     """A rule applied ``outer_products`` rank-1 updates to layer ``k`` (no-op without counters)."""
-    c = counters_of(rule)
-    if c is not None:
-        c.record_update(k, outer_products=outer_products, digital_macs=macs, accumulator_updates=accumulator_updates)
+    if counters is not None:
+        counters.record_update(k, outer_products=outer_products, digital_macs=macs, accumulator_updates=accumulator_updates)
 
 
 class RunAccounting:
-    """What the trainer keeps per run: the counters, attached to the rule, and the per-epoch summaries.
+    """What the trainer keeps per run: the counters, passed to every ``rule.step``, and the per-epoch summaries.
 
     Trainer use (each one line)::
 
-        acct = RunAccounting(net, rule, energy_model)      # after the network and rule exist
-        acct.after_step(net, trace, deltas)                # after every rule.step
+        acct = RunAccounting(net, rule.name, energy_model)   # after the network exists
+        rule.step(net, inputs, deltas, rng, acct.counters)   # the rule records its update
+        acct.after_step(net, trace, deltas)                  # the step's reads, after every rule.step
         history[-1].update(acct.epoch_metrics(out_dir, epoch))   # at the end of each epoch
         state["accounting"] = acct.state_dict()            # in the checkpoint (load_state_dict on resume)
 
@@ -326,16 +322,15 @@ class RunAccounting:
     counters.csv after the run.
     """
 
-    def __init__(self, net, rule, energy_model=None, energy_source: str | None = None):
+    def __init__(self, net, rule_name: str, energy_model=None, energy_source: str | None = None):
         self.counters = OpCounters.for_network(net)
-        rule.counters = self.counters
         self.energy_model = energy_model
         self.energy_source = energy_source if energy_model is not None else None
-        self.rule_name = getattr(rule, "name", type(rule).__name__)
+        self.rule_name = rule_name
         self._rows: list[dict] = []
 
     @classmethod
-    def start(cls, net, rule, config, state: dict | None = None) -> "RunAccounting":
+    def start(cls, net, rule_name: str, config, state: dict | None = None) -> "RunAccounting":
         """The trainer's accounting, resumed from a checkpoint ``state`` if given.
 
         Energy model from ``config.energy`` (an ``[energy]`` table, see
@@ -350,9 +345,9 @@ class RunAccounting:
         table = dict(getattr(config, "energy", None) or {})
         saved = None if state is None else state.get("accounting")
         if saved is not None and not saved.get("energy_source") and not table:
-            acct = cls(net, rule)
+            acct = cls(net, rule_name)
         else:
-            acct = cls(net, rule, energy_model_from_table(table), energy_table_label(table))
+            acct = cls(net, rule_name, energy_model_from_table(table), energy_table_label(table))
         if saved is not None:
             acct.load_state_dict(saved)
         return acct
@@ -428,5 +423,5 @@ def read_counters_csv(path) -> list[dict]:
         raise DataError(f"{str(path)!r} is not a counters.csv: {exc}") from None
 
 
-__all__ = ["FIELDS", "OpCounters", "RunAccounting", "counters_of", "read_counters_csv", "record_array_pulses",
+__all__ = ["FIELDS", "OpCounters", "RunAccounting", "read_counters_csv", "record_array_pulses",
            "record_outer", "record_programmed", "record_reads", "train_hook", "write_counters_csv"]

@@ -5,7 +5,7 @@ update rule's job (:mod:`memspice.learn.rules`). A training step is::
 
     trace = net.forward_train(x)             # inputs and activations per layer
     deltas = net.backward(trace, labels)     # δ at each layer's pre-activation
-    rule.step(net, trace.inputs, deltas)     # pulses (or float SGD)
+    rule.step(net, trace.inputs, deltas, rng, counters)   # pulses (or float SGD)
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Binary stochastic learning (Li, Ielmini, Liu et al., arXiv 2304.12866; ALGORITHMS.md §3).
+"""Binary stochastic learning (``[rule] name = "binary-stochastic"``; Li, Ielmini, Liu et al., arXiv 2304.12866;
+ALGORITHMS.md §3).
 
 Every elementary operation of training is binarised:
 
@@ -28,25 +29,53 @@ inference uses the expectation of the stochastic neurons (deterministic
 logistic(4y), the network's activation ``"logistic4"``), and the class is the
 output with the largest y.
 
-The rule replaces the network's forward and backward pass during training
-through the trainer's hook ``rule.train_pass(net, x, labels, rng) ->
-(trace, deltas)`` (rules without it use ``net.forward_train`` and
-``net.backward``).
+The rule replaces the network's forward and backward pass during training:
+it overrides :meth:`Rule.train_pass <memspice.learn.rules.base.Rule.train_pass>`
+``(net, x, labels, rng) -> (trace, deltas)``, whose default runs
+``net.forward_train`` and ``net.backward``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
-from memspice.errors import ParameterError
+from memspice.errors import ConfigError, ParameterError
 from memspice.learn.activations import sigmoid, softmax
-from memspice.learn.network import Trace
 from memspice.learn.counters import record_programmed
+from memspice.learn.network import Trace
 from memspice.learn.operands import apply_float_update, layer_tile, update_operands
-from memspice.learn.rules import _positive
+from memspice.learn.rules.base import Rule, RuleConfig, positive
 
 ACTIVATION = "logistic4"
 """The network activation this rule trains: z = logistic(4y), see memspice.learn.activations."""
+
+
+@dataclass(frozen=True)
+class BinaryStochasticConfig(RuleConfig):
+    """``[rule]`` of "binary-stochastic": ``learning_rate`` and the keys below; needs
+    ``network.activation = "logistic4"``."""
+
+    name: ClassVar[str] = "binary-stochastic"
+
+    threshold: float | None = None
+    """θ (weight units): the accumulated change that fires one pulse. Default: the tile's dw_min."""
+
+    sample_inputs: bool = True
+    """Bernoulli-sample the network inputs, x -> Bernoulli(x) (inputs must lie in [0, 1]). Default true."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_above_zero("threshold")
+
+    def check_activation(self, activation: str) -> None:
+        if activation != ACTIVATION:
+            raise ConfigError(
+                f"rule.name = {self.name!r} trains neurons logistic(4y); set network.activation = {ACTIVATION!r} "
+                f"(not {activation!r})"
+            )
 
 
 def exponential_levels_params(
@@ -71,7 +100,7 @@ def _bernoulli(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (rng.random(p.shape) < p).astype(np.float64)
 
 
-class BinaryStochastic:
+class BinaryStochastic(Rule):
     """Binary stochastic learning with the step-wise (accumulate, fire one pulse) update.
 
     ``learning_rate``: η of the accumulated step −(η/B)Σ δxᵀ (errors ternary,
@@ -80,21 +109,26 @@ class BinaryStochastic:
     (the paper's setting; inputs must then lie in [0, 1]).
     """
 
-    name = "binary-stochastic"
+    name = BinaryStochasticConfig.name
     needs_tiles = True
+    config_class = BinaryStochasticConfig
 
     def __init__(self, learning_rate: float, threshold: float | None = None, sample_inputs: bool = True):
-        self.learning_rate = _positive("learning_rate", learning_rate)
-        self.threshold = None if threshold is None else _positive("threshold", threshold)
+        self.learning_rate = positive("learning_rate", learning_rate)
+        self.threshold = None if threshold is None else positive("threshold", threshold)
         self.sample_inputs = bool(sample_inputs)
         self._acc: list | None = None
         self._n_pulses = 0
         self._n_steps = 0
 
-    # -- the binarised passes (trainer hook) ------------------------------------
+    @classmethod
+    def from_config(cls, config: BinaryStochasticConfig) -> "BinaryStochastic":
+        return cls(config.learning_rate, threshold=config.threshold, sample_inputs=config.sample_inputs)
+
+    # -- the binarised passes (Rule.train_pass) ------------------------------------
 
     def train_pass(self, net, x: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
-        """Stochastic binary forward and backward pass: (Trace, deltas) as the trainer expects.
+        """Stochastic binary forward and backward pass: (Trace, deltas), as :meth:`Rule.train_pass`.
 
         ``trace.inputs[k]`` are the binary inputs of layer k, ``trace.outputs[k]``
         the sampled binary outputs of hidden layer k, ``trace.pre[k]`` their
@@ -136,7 +170,7 @@ class BinaryStochastic:
 
     # -- the step-wise update -------------------------------------------------------
 
-    def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
+    def step(self, net, inputs, deltas, rng: np.random.Generator, counters=None) -> None:
         if self._acc is None:
             self._acc = [None] * len(net.layers)
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
@@ -152,7 +186,7 @@ class BinaryStochastic:
             acc += dw
             theta = self.threshold if self.threshold is not None else tile.dw_min
             fire = np.abs(acc) >= theta
-            record_programmed(self, k, fire, macs=xr.shape[0] * acc.size, accumulator_updates=acc.size)  # counters
+            record_programmed(counters, k, fire, macs=xr.shape[0] * acc.size, accumulator_updates=acc.size)  # counters
             if np.any(fire):
                 counts = np.where(fire, np.sign(acc), 0.0).astype(np.int64)
                 acc[fire] = 0.0

@@ -1,4 +1,5 @@
-"""Streaming batch eigenupdate, SBE (Hoskins et al., Front. Neurosci. 13:793, 2019; ALGORITHMS.md §5).
+"""Streaming batch eigenupdate, SBE (``[rule] name = "sbe"``; Hoskins et al., Front. Neurosci. 13:793, 2019;
+ALGORITHMS.md §5).
 
 A crossbar updates its whole array in parallel only with an outer product
 (rank 1). Plain mini-batch SGD on a crossbar therefore costs one
@@ -20,14 +21,40 @@ ratio; divide by the epochs of the run for per-epoch numbers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
-from memspice.errors import ParameterError
+from memspice.errors import ConfigError, ParameterError
 from memspice.learn.counters import record_outer, record_programmed, train_hook
 from memspice.learn.operands import apply_float_update, layer_tile, update_operands
-from memspice.learn.rules import StochasticCoincidence, inner_learning_rate
+from memspice.learn.rules.base import Rule, inner_learning_rate
+from memspice.learn.rules.pulse_trains import PulseTrainConfig
+from memspice.learn.rules.stochastic_coincidence import StochasticCoincidence
 
 PULSE_MODES = ("coincidence", "rounded")
+
+
+@dataclass(frozen=True)
+class SBEConfig(PulseTrainConfig):
+    """``[rule]`` of "sbe": ``learning_rate``, ``bl``, ``update_management``
+    (:class:`~memspice.learn.rules.pulse_trains.PulseTrainConfig`) and the keys below."""
+
+    name: ClassVar[str] = "sbe"
+
+    rank: int = 1
+    """k: outer products (rank-1 updates) applied per mini-batch. Default 1."""
+
+    pulse_mode: str = "coincidence"
+    """How a rank-1 update reaches a tile: "coincidence" (stochastic pulse trains, default) or "rounded"
+    (counts stochastically rounded per cell)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_at_least("rank", 1)
+        if self.pulse_mode not in PULSE_MODES:
+            raise ConfigError(f"rule.pulse_mode = {self.pulse_mode!r}: choose 'coincidence' or 'rounded'")
 
 
 def _unit_columns(m: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -128,7 +155,7 @@ def _random_orthonormal(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     return q
 
 
-class StreamingBatchEigenupdate:
+class StreamingBatchEigenupdate(Rule):
     """SBE: one rank-``rank`` outer-product update per mini-batch (module docstring).
 
     ``pulse_mode`` says how the rank-1 update −η·s·Δ̂X̂ᵀ reaches a tile:
@@ -148,8 +175,9 @@ class StreamingBatchEigenupdate:
     step −(η/B)Σ δxᵀ that the rank-k update approximates.
     """
 
-    name = "sbe"
+    name = SBEConfig.name
     needs_tiles = True
+    config_class = SBEConfig
 
     def __init__(
         self,
@@ -172,11 +200,16 @@ class StreamingBatchEigenupdate:
         self._sgd_matrix_updates = 0
         self._n_pulses = 0
 
+    @classmethod
+    def from_config(cls, config: SBEConfig) -> "StreamingBatchEigenupdate":
+        return cls(config.learning_rate, rank=config.rank, bl=config.bl,
+                   update_management=config.update_management, pulse_mode=config.pulse_mode)
+
     learning_rate = inner_learning_rate(
         "_sc", "η (shared with the pulse-coincidence update that applies the rank-k step)."
     )
 
-    def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
+    def step(self, net, inputs, deltas, rng: np.random.Generator, counters=None) -> None:
         if self._x_hat is None:
             self._x_hat, self._d_hat = [None] * len(net.layers), [None] * len(net.layers)
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
@@ -191,14 +224,14 @@ class StreamingBatchEigenupdate:
             self._matrix_updates += s.shape[0]
             # operation counters (memspice.learn.counters): rank outer products; the power step's MACs
             # per sample: projections a, b and running means X, Δ (3·rank) and norms (1) over n_cols + n_out
-            record_outer(self, k, s.shape[0], macs=xr.shape[0] * (3 * s.shape[0] + 1) * (xr.shape[1] + dr.shape[1]))
+            record_outer(counters, k, s.shape[0], macs=xr.shape[0] * (3 * s.shape[0] + 1) * (xr.shape[1] + dr.shape[1]))
             tile = layer_tile(layer)
             if tile is None:
                 apply_float_update(layer, -self.learning_rate * (d_hat @ s) @ x_hat.T)
                 continue
-            counts = self.rank1_counts(s, x_hat, d_hat, tile.dw_min, rng, on_trains=train_hook(self, k, 0))
+            counts = self.rank1_counts(s, x_hat, d_hat, tile.dw_min, rng, on_trains=train_hook(counters, k, 0))
             if self.pulse_mode == "rounded":
-                record_programmed(self, k, counts)
+                record_programmed(counters, k, counts)
             self._n_pulses += int(np.abs(counts).sum())
             tile.apply_pulses(counts)
 

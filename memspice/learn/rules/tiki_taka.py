@@ -1,4 +1,5 @@
-"""Tiki-Taka (Gokmen & Haensch, Front. Neurosci. 14:103, 2020): training on asymmetric devices.
+"""Tiki-Taka (``[rule] name = "tiki-taka"``; Gokmen & Haensch, Front. Neurosci. 14:103, 2020): training on
+asymmetric devices.
 
 On a device whose up and down steps differ with the state (soft bounds), every
 pulse pulls the weight towards the device's symmetry point, where up and down
@@ -36,26 +37,60 @@ weights of every tile are not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from memspice.errors import ParameterError
 from memspice.learn.checkpoint import generator_from_state, generator_state
+from memspice.learn.counters import record_array_pulses, record_reads, train_hook
 from memspice.learn.layers import program_weights
 from memspice.learn.operands import update_operands
-from memspice.learn.counters import record_array_pulses, record_reads, train_hook
-from memspice.learn.rules import StochasticCoincidence, _positive, _tile_of, inner_learning_rate
+from memspice.learn.rules.base import Rule, inner_learning_rate, positive, tile_of
+from memspice.learn.rules.pulse_trains import PulseTrainConfig
+from memspice.learn.rules.stochastic_coincidence import StochasticCoincidence
 
 
-class TikiTaka:
+@dataclass(frozen=True)
+class TikiTakaConfig(PulseTrainConfig):
+    """``[rule]`` of "tiki-taka": ``learning_rate`` (η of the pulsed update of A), ``bl``,
+    ``update_management`` (both updates' trains,
+    :class:`~memspice.learn.rules.pulse_trains.PulseTrainConfig`) and the keys below."""
+
+    name: ClassVar[str] = "tiki-taka"
+
+    transfer_learning_rate: float = 0.1
+    """η_t (dimensionless) of the transfer C <- C + η_t (A e_i − A₀ e_i) e_iᵀ. Default 0.1."""
+
+    transfer_every: int = 1
+    """Mini-batches between transfers from A to C. Default 1."""
+
+    columns_per_transfer: int = 1
+    """Columns of A moved to C per transfer, cycling through the columns. Default 1."""
+
+    symmetry_pulses: int = 500
+    """Up/down pulse pairs that bring each device of A to its symmetry point (zero shift). Default 500."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        for key in ("transfer_every", "columns_per_transfer"):
+            self._check_at_least(key, 1)
+        self._check_at_least("symmetry_pulses", 0)
+        self._check_above_zero("transfer_learning_rate")
+
+
+class TikiTaka(Rule):
     """Tiki-Taka with a fast tile A per layer (made by the rule) and the layer's tile as C.
 
     ``learning_rate``: η of the pulsed update of A. ``transfer_learning_rate``:
     η_t of the transfer to C. ``bl``/``update_management``: the pulse trains of
-    both updates (as :class:`~memspice.learn.rules.StochasticCoincidence`).
+    both updates (as :class:`~memspice.learn.rules.stochastic_coincidence.StochasticCoincidence`).
     """
 
-    name = "tiki-taka"
+    name = TikiTakaConfig.name
     needs_tiles = True
+    config_class = TikiTakaConfig
 
     def __init__(
         self,
@@ -76,7 +111,7 @@ class TikiTaka:
                 raise ParameterError(f"{name} = {value!r}; it must be an integer >= {low}")
         self._fast = StochasticCoincidence(learning_rate, bl=bl, update_management=update_management)
         self._transfer = StochasticCoincidence(transfer_learning_rate, bl=bl, update_management=update_management)
-        self.transfer_learning_rate = _positive("transfer_learning_rate", transfer_learning_rate)
+        self.transfer_learning_rate = positive("transfer_learning_rate", transfer_learning_rate)
         self.transfer_every = int(transfer_every)
         self.columns_per_transfer = int(columns_per_transfer)
         self.symmetry_pulses = int(symmetry_pulses)
@@ -88,6 +123,18 @@ class TikiTaka:
         self._n_fast_pulses = 0
         self._n_transfer_pulses = 0
         self._n_transfers = 0
+
+    @classmethod
+    def from_config(cls, config: TikiTakaConfig) -> "TikiTaka":
+        return cls(
+            config.learning_rate,
+            transfer_learning_rate=config.transfer_learning_rate,
+            transfer_every=config.transfer_every,
+            columns_per_transfer=config.columns_per_transfer,
+            bl=config.bl,
+            update_management=config.update_management,
+            symmetry_pulses=config.symmetry_pulses,
+        )
 
     def _make_fast_tile(self, c_tile, rng: np.random.Generator):
         from memspice.surrogate import AnalogTile
@@ -105,13 +152,13 @@ class TikiTaka:
         "_fast", "η of the pulsed updates of A (a schedule changes this one; the transfer rate stays)."
     )
 
-    def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
-        c_tiles = [_tile_of(layer, self.name) for layer in net.layers]
+    def step(self, net, inputs, deltas, rng: np.random.Generator, counters=None) -> None:
+        c_tiles = [tile_of(layer, self.name) for layer in net.layers]
         if self._a is None:
             self._a, self._a_rngs, self._a_ref, self._next_col = [], [], [], []
             for k, c in enumerate(c_tiles):
                 a, a_rng, ref = self._make_fast_tile(c, rng)
-                record_array_pulses(self, k, 2 * self.symmetry_pulses)  # operation counters: zero-shift pulses
+                record_array_pulses(counters, k, 2 * self.symmetry_pulses)  # operation counters: zero-shift pulses
                 self._a.append(a)
                 self._a_rngs.append(a_rng)
                 self._a_ref.append(ref)
@@ -119,15 +166,15 @@ class TikiTaka:
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
             xr, dr = update_operands(layer, x, d)
             a = self._a[k]
-            counts = self._fast.coincidence_counts(xr, dr, a.dw_min, rng, on_trains=train_hook(self, k, xr.shape[0]))
+            counts = self._fast.coincidence_counts(xr, dr, a.dw_min, rng, on_trains=train_hook(counters, k, xr.shape[0]))
             self._n_fast_pulses += int(np.abs(counts).sum())
             a.apply_pulses(counts)
         self._batches += 1
         if self._batches % self.transfer_every == 0:
             for k, c in enumerate(c_tiles):
-                self._transfer_columns(k, c, rng)
+                self._transfer_columns(k, c, rng, counters)
 
-    def _transfer_columns(self, k: int, c_tile, rng: np.random.Generator) -> None:
+    def _transfer_columns(self, k: int, c_tile, rng: np.random.Generator, counters=None) -> None:
         a = self._a[k]
         n_cols = a.n_in
         for _ in range(self.columns_per_transfer):
@@ -136,9 +183,9 @@ class TikiTaka:
             e = np.zeros((1, n_cols))
             e[0, i] = 1.0
             v = a.forward(e)[0] - self._a_ref[k][:, i]  # read column i of A, minus its zero-shift reference
-            record_reads(self, k, "forward", e)  # operation counters: the read of A (the layer's tile shape)
+            record_reads(counters, k, "forward", e)  # operation counters: the read of A (the layer's tile shape)
             # the pulsed update −η_t δ xᵀ with x = e_i and δ = −v adds η_t v to column i of C
-            hook = train_hook(self, k, 1)  # operation counters: one outer product (e_i, v) per column
+            hook = train_hook(counters, k, 1)  # operation counters: one outer product (e_i, v) per column
             counts = self._transfer.coincidence_counts(e, -v[None, :], c_tile.dw_min, rng, on_trains=hook)
             self._n_transfer_pulses += int(np.abs(counts).sum())
             c_tile.apply_pulses(counts)

@@ -1,4 +1,5 @@
-"""CBRAM stochastic-computing update (Lammie et al., IEEE TCAS-II 2021; ALGORITHMS.md §2).
+"""CBRAM stochastic-computing update (``[rule] name = "cbram-sc"``; Lammie et al., IEEE TCAS-II 2021;
+ALGORITHMS.md §2).
 
 The gradient products δ_j·x_i of the parameter update are computed with
 stochastic computing: every operand becomes a CBRAM bitstream
@@ -16,16 +17,38 @@ error under test, not the device's step size. Float layers take ΔW directly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from memspice.errors import ParameterError
 from memspice.learn.counters import record_programmed
 from memspice.learn.operands import apply_float_update, layer_tile, update_operands
-from memspice.learn.rules import _positive, default_epsilon
+from memspice.learn.rules.base import Rule, RuleConfig, positive
+from memspice.learn.rules.mixed_precision import default_epsilon
 from memspice.learn.stochastic_computing import CBRAMSwitching, sc_outer_sum
 
 
-class CBRAMStochasticComputing:
+@dataclass(frozen=True)
+class CBRAMStochasticComputingConfig(RuleConfig):
+    """``[rule]`` of "cbram-sc": ``learning_rate`` and the keys below."""
+
+    name: ClassVar[str] = "cbram-sc"
+
+    stream_length: int = 64
+    """L (bits): length of each operand's stochastic bit stream (CBRAM write pulses per stream). Default 64."""
+
+    amplitude_bits: int | None = None
+    """Resolution (bits) of the DAC that sets the CBRAM pulse amplitude. Default: unquantised."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_at_least("stream_length", 1)
+        self._check_at_least("amplitude_bits", 1)
+
+
+class CBRAMStochasticComputing(Rule):
     """SC gradient from CBRAM bitstreams of ``stream_length`` bits, accumulated and pulsed onto tiles.
 
     ``switching``: the CBRAM cell and driver (default :class:`CBRAMSwitching`).
@@ -33,11 +56,12 @@ class CBRAMStochasticComputing:
     B·L·(n_in + n_out) per layer and batch) and device ``pulses``.
     """
 
-    name = "cbram-sc"
+    name = CBRAMStochasticComputingConfig.name
     needs_tiles = True
+    config_class = CBRAMStochasticComputingConfig
 
     def __init__(self, learning_rate: float, stream_length: int = 64, switching: CBRAMSwitching | None = None):
-        self.learning_rate = _positive("learning_rate", learning_rate)
+        self.learning_rate = positive("learning_rate", learning_rate)
         if int(stream_length) != stream_length or stream_length < 1:
             raise ParameterError(f"stream_length = {stream_length!r}; it must be a positive integer (e.g. 64)")
         self.stream_length = int(stream_length)
@@ -48,7 +72,12 @@ class CBRAMStochasticComputing:
         self._n_bits = 0
         self._n_pulses = 0
 
-    def step(self, net, inputs, deltas, rng: np.random.Generator) -> None:
+    @classmethod
+    def from_config(cls, config: CBRAMStochasticComputingConfig) -> "CBRAMStochasticComputing":
+        return cls(config.learning_rate, stream_length=config.stream_length,
+                   switching=CBRAMSwitching(amplitude_bits=config.amplitude_bits))
+
+    def step(self, net, inputs, deltas, rng: np.random.Generator, counters=None) -> None:
         if self._chi is None:
             self._chi = [None] * len(net.layers)
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
@@ -66,7 +95,7 @@ class CBRAMStochasticComputing:
             chi += dw
             eps = default_epsilon(tile)
             n = np.trunc(chi / eps)  # sign(χ)·floor(|χ|/ε)
-            record_programmed(self, k, n, accumulator_updates=chi.size)  # operation counters (SC gates: no MACs)
+            record_programmed(counters, k, n, accumulator_updates=chi.size)  # operation counters (SC gates: no MACs)
             if np.any(n):
                 chi -= n * eps
                 counts = n.astype(np.int64)
