@@ -1,6 +1,8 @@
 # memspice: set-up, demo and tests on a fresh Debian machine.
 #   make demo   installs what is missing, then runs the main job end to end
 #   make test   installs what is missing, then runs the test suite
+#   make models   regenerates models/ (Verilog-A modules, cards) from the definitions
+#   make goldens  regenerates the golden decks in netlists/
 # Set-up is idempotent: system packages are installed only when absent, the
 # virtual environment (.venv) only when pyproject.toml changed.
 
@@ -50,6 +52,16 @@ test-all: setup
 
 bench: setup
 	$(PY) -m benchmarks.run_all
+
+# models/*.va, *.toml, *.sp are rendered from the model definitions in
+# memspice/devices; tests/test_devices_models_dir.py fails when they are stale.
+models: venv
+	$(PY) -m memspice.devices.generate
+
+# netlists/*.cir are written by memspice.circuit.golden;
+# tests/test_circuit_golden.py fails when they differ from the generator.
+goldens: venv
+	$(VENV)/bin/memspice crossbar golden
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache build dist *.egg-info

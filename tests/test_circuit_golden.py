@@ -87,3 +87,31 @@ def test_golden_deck_runs_in_plain_ngspice(name):
 
         train = CoincidenceTrain.draw([0.2, 0.4, 0.6, 0.8], [0.8, 0.5, 0.3, 0.1], 8, rng, amplitude_v=-0.24)
         assert np.array_equal(np.abs(final - 0.9) > 1e-6, train.coincidences() > 0)
+
+
+@pytest.mark.spice
+@pytest.mark.parametrize("path", sorted(NETLISTS.glob("*.cir")), ids=lambda p: p.name)
+def test_every_deck_in_netlists_runs_under_plain_ngspice_b_and_prints_its_result(path, tmp_path):
+    # exactly what netlists/README.md promises: `ngspice -b deck.cir`, no -r, from a foreign directory
+    import re
+    import subprocess
+
+    from memspice.spice.subprocess_backend import find_ngspice
+
+    proc = subprocess.run([find_ngspice(), "-b", str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{path.name}: ngspice -b exited {proc.returncode}:\n{out[-2000:]}"
+    assert "no simulations run" not in out
+    deck = path.read_text().lower()
+    number = r"[-+]?\d+(\.\d*)?(e[-+]?\d+)?"
+    meas = re.findall(r"^\.meas\s+tran\s+(\S+)", deck, flags=re.MULTILINE)
+    if re.search(r"^\.tran\b", deck, flags=re.MULTILINE):
+        assert meas, f"{path.name}: a .tran deck needs a .print or .meas card to run under ngspice -b"
+        for name in meas:  # every measurement printed as `name = value`
+            assert re.search(rf"^\s*{re.escape(name)}\s*=\s*{number}", out, flags=re.MULTILINE | re.IGNORECASE), name
+    else:
+        assert re.search(r"^\.op\b", deck, flags=re.MULTILINE)
+        sensed = re.findall(r"^(vsense\d+)\s", deck, flags=re.MULTILINE)
+        assert sensed
+        for name in sensed:  # the operating point lists each column's current
+            assert re.search(rf"^\s*{name}#branch\s+{number}", out, flags=re.MULTILINE | re.IGNORECASE), name

@@ -8,7 +8,11 @@ Regenerate them all with one command (from a source checkout)::
 tests/test_circuit_golden.py fails when a deck in netlists/ differs from what
 this module writes (a change of the generator, a device model or a circuits/
 file shows up as a reviewed diff), and writes a missing deck then fails so a
-reviewer looks at it once. Every deck runs as it is with ``ngspice -b``.
+reviewer looks at it once. Every deck runs as it is with ``ngspice -b`` and
+prints its result: a ``.op`` deck prints every node voltage and source current
+(the column currents ``vsense<j>#branch``, the TIA outputs ``out<j>``), a
+``.tran`` deck carries ``.meas`` cards for the final state of the cells that
+matter (without a ``.print``/``.meas`` card ngspice -b runs no analysis).
 """
 
 from __future__ import annotations
@@ -70,10 +74,43 @@ GOLDEN: dict[str, Callable] = {
 }
 
 
+def _cross(row: int, col: int, rows: int, cols: int) -> tuple[tuple[int, int], ...]:
+    """The cells of row ``row`` and column ``col`` (selected and half-selected), then the unselected (0, 0)."""
+    line = [(row, j) for j in range(cols)] + [(i, col) for i in range(rows) if i != row]
+    return tuple(line) + ((0, 0),)
+
+
+#: file name -> the cells whose final state a transient deck prints (``.meas ... FIND v(x<i>_<j>.state) AT=...``)
+PRINTED_CELLS: dict[str, tuple[tuple[int, int], ...]] = {
+    "write_v2_8x8.cir": _cross(3, 5, 8, 8),
+    "coincidence_4x4.cir": tuple((i, j) for i in range(4) for j in range(4)),
+}
+
+
+def result_cards(cells, t_stop_s: float, max_step_s: float) -> list[str]:
+    """``.meas`` cards that make ``ngspice -b`` run the transient and print each cell's final state.
+
+    The state is read one time step before ``t_stop_s``, inside the drive's
+    0 V tail (at least one edge, five steps, long): ngspice's last time point
+    can fall a rounding error short of ``t_stop_s``, and a ``.meas`` outside
+    the simulated interval fails with an error.
+    """
+    at = f"{float(t_stop_s) - float(max_step_s):.17g}"
+    return [f".meas tran state{i}_{j} FIND v(x{i}_{j}.state) AT={at}" for i, j in cells]
+
+
 def golden_text(name: str) -> str:
     """The deck ``name`` as the generator writes it now."""
     xb, drive = GOLDEN[name]()
-    return write_netlist(xb, drive)
+    text = write_netlist(xb, drive)
+    if not drive.is_transient:
+        return text  # a .op deck: ngspice -b prints the operating point by itself
+    body, tail = text.rsplit(".end\n", 1)
+    if tail:
+        raise DataError(f"golden deck {name}: the netlist writer's text does not end with .end")
+    cards = ["* ---- results: final cell states, printed by plain `ngspice -b`"]
+    cards += result_cards(PRINTED_CELLS[name], drive.t_stop_s, drive.max_step_s)
+    return body + "\n".join(cards) + "\n.end\n"
 
 
 def default_dir() -> Path:
