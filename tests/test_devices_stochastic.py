@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memspice.devices import get_model, pulse_response
+from memspice.cell import pulse_response
+from memspice.devices import get_model
 from memspice.errors import ParameterError
 from memspice.spice import simulate
 
@@ -100,6 +101,6 @@ def test_pcm_ngspice_pulse_engine_matches_numpy():
     m = get_model("pcm")
     a = pulse_response(m, 30, 1.0, 50e-9, rise_s=1e-9, fall_s=1e-9, x0=1e-6, rng=np.random.default_rng(5))
     b = pulse_response(m, 30, 1.0, 50e-9, rise_s=1e-9, fall_s=1e-9, x0=1e-6, rng=np.random.default_rng(5),
-                       engine="ngspice")
+                       simulator="ngspice")
     assert np.max(np.abs(a.x - b.x)) < 1e-3 * m.x_max
     assert np.ptp(a.x) > 3e-6
