@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memspice.calibrate.data import IVData, PulseData
-from memspice.calibrate.experiments import IVSweep, PulseTrain, iv_waveform, pulse_train_waveform
+from memspice.calibrate.experiments import IVSweepExperiment, PulseTrainExperiment, iv_waveform, pulse_train_waveform
 from memspice.cell.single_cell import run_ngspice_cell, run_vacask_cell
 from memspice.errors import ParameterError
 
@@ -97,7 +97,7 @@ def _x0(model, x0):
     return model.x0_default if x0 is None else model.check_state(x0, "x0")
 
 
-def _pulse_data(g, wf, exp: PulseTrain, model, where: str, states=None) -> PulseData:
+def _pulse_data(g, wf, exp: PulseTrainExperiment, model, where: str, states=None) -> PulseData:
     volts = np.r_[0.0, wf.amplitudes_v]
     widths = np.r_[0.0, np.full(wf.amplitudes_v.size, exp.width_s)]
     meta = {"experiment": exp.describe(), "engine": where, "model": model.name, "params": dict(model.params),
@@ -108,7 +108,7 @@ def _pulse_data(g, wf, exp: PulseTrain, model, where: str, states=None) -> Pulse
                      device=model.name, source=f"{model.name} in {where}", meta=meta)
 
 
-def run_pulse_train(model, exp: PulseTrain, where=None) -> PulseData:
+def run_pulse_train(model, exp: PulseTrainExperiment, where=None) -> PulseData:
     """Run a pulse train on ``model`` (CompactModel, ModelRef or name) ``where`` (default NumpyCell())."""
     where = NumpyCell() if where is None else where
     m = _model(model)
@@ -146,7 +146,7 @@ def _refine(t, v, per_segment: int, must: np.ndarray) -> tuple[np.ndarray, np.nd
     return tt, np.interp(tt, t, v)
 
 
-def run_iv_sweep(model, exp: IVSweep, where=None) -> IVData:
+def run_iv_sweep(model, exp: IVSweepExperiment, where=None) -> IVData:
     """Run an I-V sweep on ``model``; the current is the cell current at each sample."""
     where = NumpyCell() if where is None else where
     m = _model(model)
