@@ -8,7 +8,7 @@ import pytest
 from memspice.calibrate import (
     ModelRef,
     NumpyCell,
-    PulseTrain,
+    PulseTrainExperiment,
     SpiceCell,
     calibrate_compact_model,
     evaluate_model,
@@ -22,14 +22,14 @@ from memspice.surrogate import Tabulated, tabulate_compact_model
 # VTEAM (Kvatinsky 2015 preset): ON is negative. Just above the thresholds
 # (v_on = -0.2 V, v_off = 0.02 V) the state moves ~1/30 of its range per 50 ns
 # pulse, so 30 pulses sweep the whole conductance range 1 -> 20 mS.
-VTEAM_TRAIN = PulseTrain(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=30, x0=1.0)
+VTEAM_TRAIN = PulseTrainExperiment(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=30, x0=1.0)
 # held out: other counts (12 up, 12 down, three cycles) from another state
-VTEAM_HELD = PulseTrain(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=12, cycles=3, x0=0.7)
+VTEAM_HELD = PulseTrainExperiment(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=12, cycles=3, x0=0.7)
 
 # Yakopcic (preset of the 2011 paper): thresholds 0.16/0.15 V, A = 4000 /s, so
 # 10 us pulses of 0.6 V move the state by a few % each
-YAK_TRAIN = PulseTrain(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=25, x0=0.11)
-YAK_HELD = PulseTrain(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=10, n_down=7, cycles=3, x0=0.3)
+YAK_TRAIN = PulseTrainExperiment(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=25, x0=0.11)
+YAK_HELD = PulseTrainExperiment(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=10, n_down=7, cycles=3, x0=0.3)
 
 
 @pytest.mark.spice
@@ -74,7 +74,7 @@ def test_fitted_surrogate_predicts_held_out_spice_train(model, train, held):
 @pytest.mark.spice
 def test_parallel_runs_equal_sequential_runs():
     # the same two ngspice runs in two worker processes and in this process
-    trains = [PulseTrain(-0.2117, 50e-9, n_up=5, amplitude_down_v=0.092, x0=x0) for x0 in (1.0, 0.5)]
+    trains = [PulseTrainExperiment(-0.2117, 50e-9, n_up=5, amplitude_down_v=0.092, x0=x0) for x0 in (1.0, 0.5)]
     seq = run_pulse_trains("vteam", trains, SpiceCell(), workers=1, progress=False)
     par = run_pulse_trains(ModelRef("vteam"), trains, SpiceCell(), workers=2, progress=False)
     for a, b in zip(seq, par):
@@ -87,8 +87,8 @@ def test_parallel_runs_equal_sequential_runs():
 # carries the other 31 cells' currents, so it sees a few 10 % less than the
 # applied 0.6 V, and the switching rate A (e^V - e^V_p) falls steeply with it.
 _YAK_LOW_G = ModelRef("yakopcic", {"a1_a": 0.017, "a2_a": 0.017})
-_ARRAY_TRAIN = PulseTrain(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=12, x0=0.11,
-                          rise_s=1e-6, read_width_s=2e-6, gap_s=1e-6)
+_ARRAY_TRAIN = PulseTrainExperiment(amplitude_up_v=0.6, amplitude_down_v=-0.6, width_s=10e-6, n_up=12, x0=0.11,
+                                    rise_s=1e-6, read_width_s=2e-6, gap_s=1e-6)
 
 
 @pytest.mark.spice
@@ -122,10 +122,10 @@ def test_pulse_sweep_step_matches_vteam_rate_equation(where):
     # dx = k_on / (w_off - w_on) (v/v_on - 1)^3 t per pulse of width t far from the
     # bounds (window ~ 1 at x = 0.5). 10 ns pulses with 10 ps edges (edge
     # contribution < 0.1 %): -0.22 V gives dx = -10/3e-9 * 0.1^3 * 1e-8 = -0.0333
-    from memspice.calibrate import PulseSweep
+    from memspice.calibrate import PulseSweepExperiment
 
-    sweep = PulseSweep(amplitudes_v=(-0.22, -0.23), widths_s=(10e-9,), n_pulses=1, x0=0.5)
-    trains = [PulseTrain(t.amplitude_up_v, t.width_s, n_up=1, n_down=0, x0=0.5, rise_s=10e-12) for t in sweep.trains()]
+    sweep = PulseSweepExperiment(amplitudes_v=(-0.22, -0.23), widths_s=(10e-9,), n_pulses=1, x0=0.5)
+    trains = [PulseTrainExperiment(t.amplitude_up_v, t.width_s, n_up=1, n_down=0, x0=0.5, rise_s=10e-12) for t in sweep.trains()]
     runs = run_pulse_trains("vteam", trains, where, workers=1, progress=False)
     for run, v in zip(runs, sweep.amplitudes_v):
         dx = run.meta["states"][1] - run.meta["states"][0]
@@ -135,16 +135,16 @@ def test_pulse_sweep_step_matches_vteam_rate_equation(where):
 
 @pytest.mark.spice
 def test_iv_sweeps():
-    from memspice.calibrate import IVSweep, run_iv_sweep
+    from memspice.calibrate import IVSweepExperiment, run_iv_sweep
 
     # the linear resistor preset (10 kOhm at x0 = 1): Ohm's law, exactly
-    r = run_iv_sweep("resistor", IVSweep(1.0, 1e3, "sine", points_per_cycle=40), SpiceCell())
+    r = run_iv_sweep("resistor", IVSweepExperiment(1.0, 1e3, "sine", points_per_cycle=40), SpiceCell())
     np.testing.assert_allclose(r.current_a, r.voltage_v / 10e3, rtol=0, atol=1e-12 * 1e-4)
     # VTEAM, triangular 0.3 V at 1 MHz: ngspice and numpy agree to 5 % of the
     # peak current, and the loop is hysteretic: at -0.06 V the cell carries far
     # more current after the -0.3 V apex (below v_on = -0.2 V it switched ON)
     # than on the way down
-    sweep = IVSweep(0.3, 1e6, "triangular", points_per_cycle=200)
+    sweep = IVSweepExperiment(0.3, 1e6, "triangular", points_per_cycle=200)
     s = run_iv_sweep("vteam", sweep, SpiceCell())
     n = run_iv_sweep("vteam", sweep, NumpyCell())
     peak = np.max(np.abs(n.current_a))

@@ -8,7 +8,7 @@ import numpy as np
 
 from memspice.cli import main
 from memspice.devices import all_model_names, get_model
-from memspice.devices.hysteresis import loop_area, sine_drive
+from memspice.cell.hysteresis import loop_area, sine_drive
 
 
 def test_list_json_names_every_model(capsys):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from memspice.devices import get_definition, get_model, model_names
-from memspice.devices.hysteresis import loop_area, sine_drive
-from memspice.devices.pulses import pulse_response
+from memspice.cell.hysteresis import loop_area, sine_drive
+from memspice.cell.pulses import pulse_response
 from memspice.errors import ParameterError
 
 CONTINUOUS = [n for n in model_names() if n != "resistor"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from memspice.devices import get_model, model_names
-from memspice.devices.hysteresis import loop_area, sine_drive
-from memspice.devices.pulses import pulse_response
+from memspice.cell.hysteresis import loop_area, sine_drive
+from memspice.cell.pulses import pulse_response
 from memspice.spice import simulate
 
 pytestmark = pytest.mark.spice
@@ -50,8 +50,8 @@ def test_ngspice_loop_is_pinched_shrinks_and_matches_numpy(name):
     c = m.definition.characterisation
     areas = []
     for k in (1, 4, 16):
-        sp = sine_drive(m, c.sine_amplitude_v, c.sine_frequency_hz * k, engine="ngspice")
-        npy = sine_drive(m, c.sine_amplitude_v, c.sine_frequency_hz * k, engine="numpy")
+        sp = sine_drive(m, c.sine_amplitude_v, c.sine_frequency_hz * k, simulator="ngspice")
+        npy = sine_drive(m, c.sine_amplitude_v, c.sine_frequency_hz * k, simulator="numpy")
         a_sp, a_np = loop_area(sp), loop_area(npy)
         assert a_sp == pytest.approx(a_np, rel=0.01)
         at_zero = np.abs(sp.v_v) < 1e-12
@@ -69,8 +69,8 @@ def test_100_pulse_train_numpy_vs_ngspice(name):
     m = get_model(name)
     c = m.definition.characterisation
     amps = np.r_[np.full(50, c.pulse_up_v), np.full(50, c.pulse_down_v)]
-    a = pulse_response(m, 100, amps, c.pulse_width_s, x0=0.5, engine="numpy")
-    b = pulse_response(m, 100, amps, c.pulse_width_s, x0=0.5, engine="ngspice")
+    a = pulse_response(m, 100, amps, c.pulse_width_s, x0=0.5, simulator="numpy")
+    b = pulse_response(m, 100, amps, c.pulse_width_s, x0=0.5, simulator="ngspice")
     span = m.x_max - m.x_min
     rms = np.sqrt(np.mean((a.x - b.x) ** 2)) / span
     assert rms < 0.01, rms
@@ -87,8 +87,8 @@ def test_ngspice_state_leaves_both_bounds(name):
     m = get_model(name)
     c = m.definition.characterisation
     span = m.x_max - m.x_min
-    up = pulse_response(m, 3, 1.5 * c.pulse_up_v, c.pulse_width_s, x0=m.x_min, engine="ngspice")
-    down = pulse_response(m, 3, 1.5 * c.pulse_down_v, c.pulse_width_s, x0=m.x_max, engine="ngspice")
+    up = pulse_response(m, 3, 1.5 * c.pulse_up_v, c.pulse_width_s, x0=m.x_min, simulator="ngspice")
+    down = pulse_response(m, 3, 1.5 * c.pulse_down_v, c.pulse_width_s, x0=m.x_max, simulator="ngspice")
     assert up.x[-1] > m.x_min + 1e-3 * span
     assert down.x[-1] < m.x_max - 1e-3 * span
     for r in (up, down):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memspice.cell import pulse_response
 from memspice.cell.stochastic_spice import stochastic_pulse_response
-from memspice.devices import get_model, pulse_response
+from memspice.devices import get_model
 from memspice.errors import ParameterError
 from memspice.spice import simulate
 

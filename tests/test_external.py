@@ -20,12 +20,12 @@ from memspice.calibrate import evaluate_model
 from memspice.calibrate.modelfile import model_to_table
 from memspice.circuit import Crossbar, PulseShape, ReadStimulus, WriteScheme
 from memspice.circuit import read as builtin_read
+from memspice.circuit import write as builtin_write
 from memspice.cli import main as cli_main
 from memspice.devices import get_model
-from memspice.devices import external_circuit as xc
-from memspice.devices.external import import_verilog_a, inspect_verilog_a
-from memspice.devices.external_card import load_external_card
-from memspice.devices.external_pulses import PulseProtocol, measure_pulse_response, run_pulse_trains
+from memspice.calibrate.imported import measure_pulse_response, measured_pulse_data
+from memspice.cell.imported_pulses import PulseProtocol, measure_pulse_trains
+from memspice.external import import_verilog_a, inspect_verilog_a, load_external_card
 from memspice.errors import ParameterError
 from memspice.resources import data_file
 from memspice.spice.osdi import VerilogACompileError
@@ -112,8 +112,8 @@ def test_output_variable_state_reads_the_same_gap():
     # The module exposes the gap twice: as node `gap` and as the output variable `gap_nm` (same value).
     m = import_verilog_a(GAP_VA, state="gap_nm", init_param="gap_init")
     assert m.state.kind == "opvar"
-    res = run_pulse_trains(m, [np.full(5, UP_V)], PulseProtocol(WIDTH_S), x0=[0.8])[0]
-    ref = run_pulse_trains(import_verilog_a(GAP_VA, state="gap"), [np.full(5, UP_V)], PulseProtocol(WIDTH_S),
+    res = measure_pulse_trains(m, [np.full(5, UP_V)], PulseProtocol(WIDTH_S), x0=[0.8])[0]
+    ref = measure_pulse_trains(import_verilog_a(GAP_VA, state="gap"), [np.full(5, UP_V)], PulseProtocol(WIDTH_S),
                            x0=[0.8])[0]
     np.testing.assert_allclose(res.x, ref.x, rtol=0, atol=1e-12)
     assert ref.x[-1] < 0.8 - 0.04  # five set pulses moved it by (measured) 0.049 nm
@@ -127,7 +127,7 @@ def test_single_cell_pulse_train_matches_independent_ode(gap_model):
     # read conductance from the header's current equation. 10 set then 10 reset pulses from gap 0.7.
     amps = np.r_[np.full(10, UP_V), np.full(10, DOWN_V)]
     proto = PulseProtocol(WIDTH_S)
-    res = run_pulse_trains(gap_model, [amps], proto, x0=[0.7])[0]
+    res = measure_pulse_trains(gap_model, [amps], proto, x0=[0.7])[0]
     t, v, reads = proto.waveform(amps, V_READ)
     gap_ref = _gap_after(t, v, 0.7)(reads)[0]
     span = GAP_MAX - GAP_MIN
@@ -142,7 +142,7 @@ def test_8x8_read_matches_hand_calculation(gap_model, rng):
     # sum_i i0 exp(-gap_ij/g0) sinh(V_i/v0) (header equation), to VACASK's solver precision.
     gaps = rng.uniform(0.3, 0.9, (8, 8))
     v_rows = rng.uniform(0.05, 0.2, 8)
-    res = xc.read(Crossbar(gap_model, gaps), ReadStimulus(v_rows))
+    res = builtin_read(Crossbar(gap_model, gaps), ReadStimulus(v_rows), solver="vacask")
     ref = _current(v_rows[:, None], gaps).sum(axis=0)
     np.testing.assert_allclose(res.i_cols_a[0], ref, rtol=1e-9)
     # per-cell currents come from the device's table (17 voltages up to 2 v_read, cubic in v):
@@ -162,8 +162,8 @@ def test_8x8_read_through_memspice_circuit_read_vacask(gap_model, rng):
     assert res.solver == "vacask" and res.i_cols_a.shape == (2, 8)
     for k in range(2):
         np.testing.assert_allclose(res.i_cols_a[k], _current(v_rows[k][:, None], gaps).sum(axis=0), rtol=1e-9)
-    # and the external runner is now that same call: identical numbers
-    np.testing.assert_array_equal(xc.read(xb, ReadStimulus(v_rows)).i_cols_a, res.i_cols_a)
+    # the same call again (what the removed external runner was): identical numbers
+    np.testing.assert_array_equal(builtin_read(xb, ReadStimulus(v_rows), solver="vacask").i_cols_a, res.i_cols_a)
 
 
 def test_8x8_v2_write_selected_and_half_selected(gap_model, rng):
@@ -172,7 +172,7 @@ def test_8x8_v2_write_selected_and_half_selected(gap_model, rng):
     # half-selected cells must move less than 1 % of the selected change (0.6 V is 5 e-folds below v_set).
     gaps = rng.uniform(0.5, 0.9, (8, 8))
     pulse = PulseShape(width_s=WIDTH_S, rise_s=1e-9, fall_s=1e-9, delay_s=1e-9, tail_s=1e-9)
-    res = xc.write(Crossbar(gap_model, gaps), WriteScheme(UP_V, (3, 4), pulse=pulse))
+    res = builtin_write(Crossbar(gap_model, gaps), WriteScheme(UP_V, (3, 4), pulse=pulse), engine="vacask")
     change = res.states_after - res.states_before
     t = np.array([0, 1, 2, 12, 13, 14]) * 1e-9
     v = np.array([0, 0, UP_V, UP_V, 0, 0])
@@ -191,7 +191,7 @@ def test_8x8_1t1r_gates_isolate_unselected_rows(gap_model, rng):
     # while the selected cell, in series with its transistor, moves less than in a 1R array.
     gaps = rng.uniform(0.5, 0.9, (8, 8))
     xb = Crossbar(gap_model, gaps, cell="1T1R", row_wire_ohm=1.0, col_wire_ohm=1.0)
-    res = xc.write(xb, WriteScheme(1.8, (3, 4), pulse=PulseShape(width_s=WIDTH_S)))
+    res = builtin_write(xb, WriteScheme(1.8, (3, 4), pulse=PulseShape(width_s=WIDTH_S)), engine="vacask")
     change = res.states_after - res.states_before
     others = np.ones(8, bool)
     others[3] = False
@@ -209,8 +209,8 @@ def test_tabulated_surrogate_reproduces_held_out_vacask_train(gap_model, gap_gri
     tab = gap_grid.tabulated(UP_V, DOWN_V, WIDTH_S)
     rng = np.random.default_rng(7)
     amps = np.where(rng.random(100) < 0.55, UP_V, DOWN_V)
-    held = run_pulse_trains(gap_model, [amps], PulseProtocol(WIDTH_S), x0=[0.77])[0]
-    ev = evaluate_model(tab, held.pulse_data(), potentiation_polarity=1)
+    held = measure_pulse_trains(gap_model, [amps], PulseProtocol(WIDTH_S), x0=[0.77])[0]
+    ev = evaluate_model(tab, measured_pulse_data(held), potentiation_polarity=1)
     g_range = tab.g_max_s - tab.g_min_s
     assert ev.rms_error_s < 0.02 * g_range
     assert np.ptp(held.g_s) > 0.1 * g_range  # the held-out train covers a tenth of the range at least
@@ -250,14 +250,14 @@ def test_imported_vteam_matches_builtin_path(rng):
     x = rng.uniform(0.05, 0.95, (8, 8))
     stim = ReadStimulus(rng.uniform(0.005, 0.01, 8))
     kw = dict(row_wire_ohm=1.0, col_wire_ohm=1.0)
-    ext = xc.read(Crossbar(imported, x, **kw), stim)
+    ext = builtin_read(Crossbar(imported, x, **kw), stim, solver="vacask")
     ref = builtin_read(Crossbar(builtin, x, **kw), stim, solver="nodal")
     np.testing.assert_allclose(ext.i_cols_a, ref.i_cols_a, rtol=1e-6)
     np.testing.assert_allclose(imported.conductance(x), builtin.conductance(x), rtol=1e-6)
 
     amps = np.r_[np.full(50, 0.1), np.full(50, -0.21)]  # test_vacask_models' VTEAM train
     proto = PulseProtocol(10e-9)
-    res = run_pulse_trains(imported, [amps], proto, x0=[0.5])[0]
+    res = measure_pulse_trains(imported, [amps], proto, x0=[0.5])[0]
     t, v, reads = proto.waveform(amps, builtin.v_read_v)
     x_ref = np.interp(reads, t, builtin.integrate(t, v, np.array(0.5)))
     assert np.sqrt(np.mean((res.x - x_ref) ** 2)) < 0.01

@@ -337,7 +337,7 @@ seed = [3, 4]
 
 def test_calibrate_sweep_matches_a_direct_calibration(tmp_path):
     """The numpy engine is deterministic: a sweep point's fit error equals calibrate_compact_model's on the same train."""
-    from memspice.calibrate import NumpyCell, PulseTrain, calibrate_compact_model
+    from memspice.calibrate import NumpyCell, PulseTrainExperiment, calibrate_compact_model
 
     sweep = _write(tmp_path / "c.toml", """
 [sweep]
@@ -355,7 +355,7 @@ amplitude_v = [-0.2117, -0.22]
     run = run_sweep(load_sweep(sweep), workers=1, progress=False)
     assert (run.ran, run.ok) == (2, 2)
     for r in read_results(tmp_path / "c.csv"):
-        cal = calibrate_compact_model("vteam", PulseTrain(r["amplitude_v"], 50e-9, n_up=15, amplitude_down_v=0.09),
+        cal = calibrate_compact_model("vteam", PulseTrainExperiment(r["amplitude_v"], 50e-9, n_up=15, amplitude_down_v=0.09),
                                       "soft-bounds", where=NumpyCell(), workers=1, progress=False)
         fit = cal.fits[0][1].fit
         assert r["rms_error_s"] == pytest.approx(fit.rms_error, rel=1e-12)

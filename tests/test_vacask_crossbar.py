@@ -178,9 +178,9 @@ def test_unknown_engine_is_refused():
 def test_calibration_pulse_train_in_vacask_matches_ngspice():
     # memspice.calibrate's single-cell runner on the VACASK engine. Reference: the same train in
     # ngspice (the test_calibrate_spice criterion vs numpy: states within 1 % of the range).
-    from memspice.calibrate import PulseTrain, SpiceCell, run_pulse_train
+    from memspice.calibrate import PulseTrainExperiment, SpiceCell, run_pulse_train
 
-    train = PulseTrain(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=30, x0=1.0)
+    train = PulseTrainExperiment(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=30, x0=1.0)
     ng = run_pulse_train("vteam", train, SpiceCell())
     vc = run_pulse_train("vteam", train, SpiceCell(engine="vacask"))
     assert vc.source == "vteam in vacask, single cell"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from memspice.devices import get_model, model_names
-from memspice.devices.testbench import drive
+from memspice.cell.testbench import drive
 from memspice.resources import data_file
 from memspice.spice import simulate
 from memspice.spice.osdi import compile_va
@@ -80,7 +80,7 @@ endc
     x_numpy = m.integrate(t, v, np.array(x0))
     # Second reference: the model's ngspice subcircuit (behavioural sources, state capacitor)
     # under the same waveform and the same largest step.
-    ng = drive(m, t, v, x0, engine="ngspice", max_step_s=edge / 5, timeout_s=120)
+    ng = drive(m, t, v, x0, simulator="ngspice", max_step_s=edge / 5, timeout_s=120)
     ends = np.arange(1, N_PULSES + 1) * period  # after each pulse, with the device at 0 V
     after_vacask = np.interp(ends, res.time, x_vacask)
     after_numpy = np.interp(ends, t, x_numpy)

@@ -1,8 +1,8 @@
 """Calibration: fit the surrogate's pulse-update models to SPICE runs or measured data.
 
-    from memspice.calibrate import (PulseTrain, SpiceCell, calibrate_compact_model,
+    from memspice.calibrate import (PulseTrainExperiment, SpiceCell, calibrate_compact_model,
                                     read_pulse_csv, calibrate_pulse_data, save_calibration)
-    cal = calibrate_compact_model("vteam", PulseTrain(-0.212, 50e-9, n_up=30, amplitude_down_v=0.09),
+    cal = calibrate_compact_model("vteam", PulseTrainExperiment(-0.212, 50e-9, n_up=30, amplitude_down_v=0.09),
                                   "tabulated", where=SpiceCell())
     save_calibration(cal, "fitted.toml", "report/")
 
@@ -18,7 +18,7 @@ uncertainties), ``families`` (which surrogate fields each family fits),
 """
 
 from memspice.calibrate.data import IVData, PulseData, read_iv_csv, read_pulse_csv, write_iv_csv, write_pulse_csv
-from memspice.calibrate.experiments import IVSweep, PulseSweep, PulseTrain
+from memspice.calibrate.experiments import IVSweepExperiment, PulseSweepExperiment, PulseTrainExperiment
 from memspice.calibrate.families import FAMILIES, predict_pulse_train
 from memspice.calibrate.fitting import FitResult, ParameterSpec, least_squares_fit
 from memspice.calibrate.modelfile import load_tile_config, read_model_file, write_model_file
@@ -31,7 +31,7 @@ from memspice.calibrate.workflow import Calibration, calibrate_compact_model, ca
 
 __all__ = [
     "PulseData", "IVData", "read_pulse_csv", "write_pulse_csv", "read_iv_csv", "write_iv_csv",
-    "PulseTrain", "IVSweep", "PulseSweep",
+    "PulseTrainExperiment", "IVSweepExperiment", "PulseSweepExperiment",
     "ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep", "run_pulse_trains",
     "ParameterSpec", "FitResult", "least_squares_fit",
     "FAMILIES", "predict_pulse_train",

@@ -1,13 +1,19 @@
 """Calibration experiments as values, and the waveforms they apply to one cell.
 
-``PulseTrain``   N potentiation then N depression pulses (optionally repeated),
-                 each followed by a small read pulse; the result is the read
-                 conductance after every pulse (a PulseData).
-``IVSweep``      a triangular or sine voltage sweep; the result is the current
-                 along it (an IVData).
-``PulseSweep``   a grid of pulse amplitudes x widths; for each, ``n_pulses``
-                 identical pulses from the same initial state (each grid point
-                 is an independent PulseTrain, so they run in parallel).
+``PulseTrainExperiment``   N potentiation then N depression pulses (optionally
+                           repeated), each followed by a small read pulse; the
+                           result is the read conductance after every pulse (a PulseData).
+``IVSweepExperiment``      a triangular or sine voltage sweep; the result is the
+                           current along it (an IVData).
+``PulseSweepExperiment``   a grid of pulse amplitudes x widths; for each,
+                           ``n_pulses`` identical pulses from the same initial
+                           state (each grid point is an independent
+                           PulseTrainExperiment, so they run in parallel).
+
+(They are experiments, not stimuli: the device-level pulse train is
+``memspice.devices.waveforms.PulseTrain`` and a crossbar line's waveform is
+``memspice.circuit.Waveform``; the corners a PulseTrainExperiment applies are a
+:class:`PulseTrainWaveform`.)
 
 A waveform is piecewise linear, given by its corner points; ngspice gets it as
 a PWL source (every corner is a breakpoint of its time step control) and the
@@ -23,13 +29,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memspice.cell.single_cell import pwl_text
 from memspice.errors import ParameterError
 
-__all__ = ["PulseTrain", "IVSweep", "PulseSweep", "Waveform", "pulse_train_waveform", "iv_waveform"]
+__all__ = ["PulseTrainExperiment", "IVSweepExperiment", "PulseSweepExperiment", "PulseTrainWaveform", "pulse_train_waveform",
+           "iv_waveform"]
 
 
 @dataclass(frozen=True)
-class PulseTrain:
+class PulseTrainExperiment:
     """N potentiation then N depression pulses, each followed by a read.
 
     Amplitudes are the signed voltages on the cell (p minus n): which sign
@@ -63,21 +71,22 @@ class PulseTrain:
         for name in ("width_s",):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
-                raise ParameterError(f"PulseTrain.{name} = {v!r}: must be a positive time in s.")
+                raise ParameterError(f"PulseTrainExperiment.{name} = {v!r}: must be a positive time in s.")
         for name in ("rise_s", "read_width_s", "gap_s"):
             v = getattr(self, name)
             if v is not None and not (np.isfinite(v) and v > 0):
-                raise ParameterError(f"PulseTrain.{name} = {v!r}: must be a positive time in s (or None for the default).")
+                raise ParameterError(f"PulseTrainExperiment.{name} = {v!r}: must be a positive time in s "
+                                     "(or None for the default).")
         if not np.isfinite(self.amplitude_up_v) or self.amplitude_up_v == 0:
-            raise ParameterError(f"PulseTrain.amplitude_up_v = {self.amplitude_up_v!r}: give a non-zero voltage.")
+            raise ParameterError(f"PulseTrainExperiment.amplitude_up_v = {self.amplitude_up_v!r}: give a non-zero voltage.")
         if self.amplitude_down_v is not None and (not np.isfinite(self.amplitude_down_v) or self.amplitude_down_v == 0):
-            raise ParameterError(f"PulseTrain.amplitude_down_v = {self.amplitude_down_v!r}: give a non-zero voltage.")
+            raise ParameterError(f"PulseTrainExperiment.amplitude_down_v = {self.amplitude_down_v!r}: give a non-zero voltage.")
         if int(self.n_up) != self.n_up or self.n_up < 1:
-            raise ParameterError(f"PulseTrain.n_up = {self.n_up!r}: need at least 1 pulse.")
+            raise ParameterError(f"PulseTrainExperiment.n_up = {self.n_up!r}: need at least 1 pulse.")
         if self.n_down is not None and (int(self.n_down) != self.n_down or self.n_down < 0):
-            raise ParameterError(f"PulseTrain.n_down = {self.n_down!r}: must be an integer >= 0.")
+            raise ParameterError(f"PulseTrainExperiment.n_down = {self.n_down!r}: must be an integer >= 0.")
         if int(self.cycles) != self.cycles or self.cycles < 1:
-            raise ParameterError(f"PulseTrain.cycles = {self.cycles!r}: must be an integer >= 1.")
+            raise ParameterError(f"PulseTrainExperiment.cycles = {self.cycles!r}: must be an integer >= 1.")
 
     @property
     def amplitude_down(self) -> float:
@@ -110,7 +119,7 @@ class PulseTrain:
 
 
 @dataclass(frozen=True)
-class Waveform:
+class PulseTrainWaveform:
     """A piecewise-linear voltage waveform and the times at which the cell is read."""
 
     t_s: np.ndarray
@@ -127,11 +136,10 @@ class Waveform:
 
     def pwl(self) -> str:
         """ngspice PWL source text: 'PWL(t0 v0 t1 v1 ...)'."""
-        pairs = " ".join(f"{t:.12g} {v:.12g}" for t, v in zip(self.t_s, self.v_v))
-        return f"PWL({pairs})"
+        return pwl_text(self.t_s, self.v_v)
 
 
-def pulse_train_waveform(exp: PulseTrain, read_v: float) -> Waveform:
+def pulse_train_waveform(exp: PulseTrainExperiment, read_v: float) -> PulseTrainWaveform:
     """The corners of ``exp``: initial read, then (pulse, gap, read, gap) per pulse."""
     if read_v == 0 or not np.isfinite(read_v):
         raise ParameterError(f"read voltage {read_v!r}: must be a non-zero finite voltage.")
@@ -162,12 +170,12 @@ def pulse_train_waveform(exp: PulseTrain, read_v: float) -> Waveform:
         seg(rise, 0.0)
         seg(exp.gap, 0.0)
         read()
-    return Waveform(t_s=np.array(t), v_v=np.array(v), read_times_s=np.array(reads), read_v=float(read_v),
+    return PulseTrainWaveform(t_s=np.array(t), v_v=np.array(v), read_times_s=np.array(reads), read_v=float(read_v),
                     amplitudes_v=amps, rise_s=float(min(rise, r_edge)))
 
 
 @dataclass(frozen=True)
-class IVSweep:
+class IVSweepExperiment:
     """A voltage sweep 0 -> +amplitude -> -amplitude -> 0, repeated ``cycles`` times."""
 
     amplitude_v: float
@@ -184,18 +192,18 @@ class IVSweep:
 
     def __post_init__(self) -> None:
         if self.shape not in ("triangular", "sine"):
-            raise ParameterError(f"IVSweep.shape = {self.shape!r}: choose 'triangular' or 'sine'.")
+            raise ParameterError(f"IVSweepExperiment.shape = {self.shape!r}: choose 'triangular' or 'sine'.")
         if not (np.isfinite(self.amplitude_v) and self.amplitude_v > 0):
-            raise ParameterError(f"IVSweep.amplitude_v = {self.amplitude_v!r}: must be a positive voltage.")
+            raise ParameterError(f"IVSweepExperiment.amplitude_v = {self.amplitude_v!r}: must be a positive voltage.")
         if not (np.isfinite(self.frequency_hz) and self.frequency_hz > 0):
-            raise ParameterError(f"IVSweep.frequency_hz = {self.frequency_hz!r}: must be positive.")
+            raise ParameterError(f"IVSweepExperiment.frequency_hz = {self.frequency_hz!r}: must be positive.")
         if int(self.cycles) != self.cycles or self.cycles < 1:
-            raise ParameterError(f"IVSweep.cycles = {self.cycles!r}: must be an integer >= 1.")
+            raise ParameterError(f"IVSweepExperiment.cycles = {self.cycles!r}: must be an integer >= 1.")
         if self.points_per_cycle < 8 or self.points_per_cycle % 4:
-            raise ParameterError(f"IVSweep.points_per_cycle = {self.points_per_cycle!r}: must be a multiple of 4, >= 8.")
+            raise ParameterError(f"IVSweepExperiment.points_per_cycle = {self.points_per_cycle!r}: must be a multiple of 4, >= 8.")
 
 
-def iv_waveform(exp: IVSweep) -> tuple[np.ndarray, np.ndarray]:
+def iv_waveform(exp: IVSweepExperiment) -> tuple[np.ndarray, np.ndarray]:
     """(t_s, v_v) samples of the sweep; for "triangular" these are exactly its corners plus the grid."""
     n = exp.points_per_cycle * exp.cycles
     t = np.linspace(0.0, exp.cycles / exp.frequency_hz, n + 1)
@@ -210,7 +218,7 @@ def iv_waveform(exp: IVSweep) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class PulseSweep:
+class PulseSweepExperiment:
     """Pulse amplitude x width grid: ``n_pulses`` identical pulses per grid point, from one initial state."""
 
     amplitudes_v: tuple[float, ...]
@@ -221,14 +229,15 @@ class PulseSweep:
 
     def __post_init__(self) -> None:
         if not self.amplitudes_v or not self.widths_s:
-            raise ParameterError("PulseSweep needs at least one amplitude and one width.")
+            raise ParameterError("PulseSweepExperiment needs at least one amplitude and one width.")
         if self.n_pulses < 1:
-            raise ParameterError(f"PulseSweep.n_pulses = {self.n_pulses!r}: need at least 1.")
+            raise ParameterError(f"PulseSweepExperiment.n_pulses = {self.n_pulses!r}: need at least 1.")
 
-    def trains(self) -> list[PulseTrain]:
-        """One PulseTrain (up block only) per (amplitude, width), amplitude-major order."""
+    def trains(self) -> list[PulseTrainExperiment]:
+        """One PulseTrainExperiment (up block only) per (amplitude, width), amplitude-major order."""
         return [
-            PulseTrain(amplitude_up_v=a, width_s=w, n_up=self.n_pulses, n_down=0, x0=self.x0, read_v=self.read_v)
+            PulseTrainExperiment(amplitude_up_v=a, width_s=w, n_up=self.n_pulses, n_down=0, x0=self.x0,
+                                 read_v=self.read_v)
             for a in self.amplitudes_v
             for w in self.widths_s
         ]

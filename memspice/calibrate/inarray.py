@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memspice.calibrate.data import PulseData
-from memspice.calibrate.experiments import PulseTrain, pulse_train_waveform
+from memspice.calibrate.experiments import PulseTrainExperiment, pulse_train_waveform
 from memspice.errors import ParameterError
 
 __all__ = ["SpiceArrayCell", "array_deck"]
@@ -71,7 +71,7 @@ class SpiceArrayCell:
         i, j = self.selected
         return f"ngspice, cell ({i}, {j}) of a {self.rows}x{self.cols} 1R crossbar, {self.wire_ohm:g} ohm/segment, {self.scheme}"
 
-    def run_pulse_train(self, model, exp: PulseTrain) -> PulseData:
+    def run_pulse_train(self, model, exp: PulseTrainExperiment) -> PulseData:
         from memspice.spice import simulate
 
         read_v = model.v_read_v if exp.read_v is None else exp.read_v
@@ -93,7 +93,7 @@ class SpiceArrayCell:
                          source=f"{model.name} in {self.label}", meta=meta)
 
 
-def array_deck(model, exp: PulseTrain, where: SpiceArrayCell, read_v: float):
+def array_deck(model, exp: PulseTrainExperiment, where: SpiceArrayCell, read_v: float):
     """(deck text, waveform) of ``exp`` on the selected cell of ``where``'s crossbar."""
     from memspice.circuit.crossbar import Crossbar
     from memspice.circuit.spice_writer import write_netlist

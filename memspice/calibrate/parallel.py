@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from memspice.calibrate.data import PulseData
-from memspice.calibrate.experiments import PulseTrain
+from memspice.calibrate.experiments import PulseTrainExperiment
 from memspice.calibrate.runners import ModelRef, run_pulse_train
 from memspice.errors import ParameterError
 
@@ -37,7 +37,7 @@ def _job(args) -> PulseData:
 
 def run_pulse_trains(
     model,
-    experiments: Sequence[PulseTrain],
+    experiments: Sequence[PulseTrainExperiment],
     where=None,
     *,
     workers: int | None = None,

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memspice.calibrate.data import IVData, PulseData
-from memspice.calibrate.experiments import IVSweep, PulseTrain, iv_waveform, pulse_train_waveform
+from memspice.calibrate.experiments import IVSweepExperiment, PulseTrainExperiment, iv_waveform, pulse_train_waveform
+from memspice.cell.single_cell import run_ngspice_cell, run_vacask_cell
 from memspice.errors import ParameterError
 
-__all__ = ["ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep", "single_cell_deck"]
+__all__ = ["ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep"]
 
 
 @dataclass(frozen=True)
@@ -96,46 +97,7 @@ def _x0(model, x0):
     return model.x0_default if x0 is None else model.check_state(x0, "x0")
 
 
-def single_cell_deck(model, waveform, x0: float, max_step_per_edge: int = 5) -> str:
-    """ngspice deck: PWL source on node p, the device from p to ground, one .tran card."""
-    t_stop = float(waveform.t_s[-1])
-    t_max = waveform.rise_s / max_step_per_edge
-    return "\n".join([
-        f"* memspice calibrate: pulse train on one {model.name} cell",
-        model.spice_subckt(),
-        f"Vdrive p 0 {waveform.pwl()}",
-        model.spice_instance("cell", "p", "0", x0),
-        f".tran {t_max:.6g} {t_stop:.12g} 0 {t_max:.6g}",
-        ".end",
-        "",
-    ])
-
-
-def _vacask_cell(model, t_s, v_v, x0: float, max_step_s: float, timeout_s: float):
-    """(time, cell current, state) of one cell on a PWL source in VACASK, the twin of single_cell_deck."""
-    from memspice.circuit.vacask_writer import STATE_NODE, device_library, device_model_card, source_params
-    from memspice.spice import simulate
-
-    lib = device_library(model)
-    deck = "\n".join([
-        f"memspice calibrate: one {model.name} cell",
-        lib.load_line,
-        device_model_card(model, lib),
-        "model vsource vsource",
-        f"vdrive (p 0) vsource {source_params(t_s, v_v)}",
-        f"xcell (p 0) {model.subckt_name} x0={x0!r}",
-        "control",
-        f'  save v(p) i(vdrive) v("xcell:{STATE_NODE}")',
-        f"  analysis tran1 tran step={max_step_s:.6g} stop={float(t_s[-1])!r} maxstep={max_step_s:.6g}",
-        "endc",
-        "",
-    ])
-    res = simulate(deck, backend="vacask", timeout_s=timeout_s)
-    # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
-    return res.time, -res.i("vdrive"), res.v(f"xcell.{STATE_NODE}")
-
-
-def _pulse_data(g, wf, exp: PulseTrain, model, where: str, states=None) -> PulseData:
+def _pulse_data(g, wf, exp: PulseTrainExperiment, model, where: str, states=None) -> PulseData:
     volts = np.r_[0.0, wf.amplitudes_v]
     widths = np.r_[0.0, np.full(wf.amplitudes_v.size, exp.width_s)]
     meta = {"experiment": exp.describe(), "engine": where, "model": model.name, "params": dict(model.params),
@@ -146,7 +108,7 @@ def _pulse_data(g, wf, exp: PulseTrain, model, where: str, states=None) -> Pulse
                      device=model.name, source=f"{model.name} in {where}", meta=meta)
 
 
-def run_pulse_train(model, exp: PulseTrain, where=None) -> PulseData:
+def run_pulse_train(model, exp: PulseTrainExperiment, where=None) -> PulseData:
     """Run a pulse train on ``model`` (CompactModel, ModelRef or name) ``where`` (default NumpyCell())."""
     where = NumpyCell() if where is None else where
     m = _model(model)
@@ -159,22 +121,16 @@ def run_pulse_train(model, exp: PulseTrain, where=None) -> PulseData:
         x_read = np.interp(wf.read_times_s, t, np.asarray(xs).reshape(t.size))
         g = m.conductance(x_read, read_v)
         return _pulse_data(g, wf, exp, m, where.label, x_read)
-    if isinstance(where, SpiceCell) and where.engine == "vacask":
-        time, i_cell, states = _vacask_cell(m, wf.t_s, wf.v_v, x0, wf.rise_s / where.max_step_per_edge,
-                                            where.timeout_s)
-        g = np.interp(wf.read_times_s, time, i_cell) / read_v
-        return _pulse_data(g, wf, exp, m, where.label, np.interp(wf.read_times_s, time, states))
     if isinstance(where, SpiceCell):
-        from memspice.spice import simulate
-
-        deck = single_cell_deck(m, wf, x0, where.max_step_per_edge)
-        res = simulate(deck, backend=where.backend, timeout_s=where.timeout_s)
-        time = res.time
-        # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
-        i_cell = -res.i("vdrive")
-        g = np.interp(wf.read_times_s, time, i_cell) / read_v
-        state_name = f"v(xcell.{m.spice_state_node})"
-        states = np.interp(wf.read_times_s, time, res.vectors[state_name]) if state_name in res.vectors else None
+        max_step_s = wf.rise_s / where.max_step_per_edge
+        if where.engine == "vacask":
+            trace = run_vacask_cell(m, wf.t_s, wf.v_v, x0, max_step_s, timeout_s=where.timeout_s)
+        else:
+            trace = run_ngspice_cell(m, wf.t_s, wf.v_v, x0, max_step_s,
+                                     title=f"* memspice calibrate: pulse train on one {m.name} cell",
+                                     backend=where.backend, timeout_s=where.timeout_s)
+        g = np.interp(wf.read_times_s, trace.time_s, trace.i_a) / read_v
+        states = None if trace.x is None else np.interp(wf.read_times_s, trace.time_s, trace.x)
         return _pulse_data(g, wf, exp, m, where.label, states)
     run = getattr(where, "run_pulse_train", None)
     if run is not None:
@@ -190,7 +146,7 @@ def _refine(t, v, per_segment: int, must: np.ndarray) -> tuple[np.ndarray, np.nd
     return tt, np.interp(tt, t, v)
 
 
-def run_iv_sweep(model, exp: IVSweep, where=None) -> IVData:
+def run_iv_sweep(model, exp: IVSweepExperiment, where=None) -> IVData:
     """Run an I-V sweep on ``model``; the current is the cell current at each sample."""
     where = NumpyCell() if where is None else where
     m = _model(model)
@@ -199,25 +155,14 @@ def run_iv_sweep(model, exp: IVSweep, where=None) -> IVData:
     if isinstance(where, NumpyCell):
         xs = np.asarray(m.integrate(t, v, np.array(x0), max_dx=where.max_dx)).reshape(t.size)
         i = m.current(v, xs)
-    elif isinstance(where, SpiceCell) and where.engine == "vacask":
-        time, i_cell, _ = _vacask_cell(m, t, v, x0, (t[1] - t[0]) / 2.0, where.timeout_s)
-        i = np.interp(t, time, i_cell)
     elif isinstance(where, SpiceCell):
-        from memspice.spice import simulate
-
-        pairs = " ".join(f"{a:.12g} {b:.12g}" for a, b in zip(t, v))
-        t_max = (t[1] - t[0]) / 2.0
-        deck = "\n".join([
-            f"* memspice calibrate: I-V sweep on one {m.name} cell",
-            m.spice_subckt(),
-            f"Vdrive p 0 PWL({pairs})",
-            m.spice_instance("cell", "p", "0", x0),
-            f".tran {t_max:.6g} {t[-1]:.12g} 0 {t_max:.6g}",
-            ".end",
-            "",
-        ])
-        res = simulate(deck, backend=where.backend, timeout_s=where.timeout_s)
-        i = np.interp(t, res.time, -res.i("vdrive"))
+        max_step_s = (t[1] - t[0]) / 2.0
+        if where.engine == "vacask":
+            trace = run_vacask_cell(m, t, v, x0, max_step_s, timeout_s=where.timeout_s)
+        else:
+            trace = run_ngspice_cell(m, t, v, x0, max_step_s, title=f"* memspice calibrate: I-V sweep on one {m.name} cell",
+                                     backend=where.backend, timeout_s=where.timeout_s, with_state=False)
+        i = np.interp(t, trace.time_s, trace.i_a)
     else:
         raise ParameterError(f"where = {where!r}: I-V sweeps run in NumpyCell() or SpiceCell().")
     return IVData(time_s=t, voltage_v=v, current_a=np.asarray(i, dtype=float), device=m.name,

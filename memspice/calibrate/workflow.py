@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from memspice.calibrate.data import PulseData
-from memspice.calibrate.experiments import PulseTrain
+from memspice.calibrate.experiments import PulseTrainExperiment
 from memspice.calibrate.modelfile import write_model_file
 from memspice.calibrate.parallel import run_pulse_trains
 from memspice.calibrate.pulsefit import PulseFit, evaluate_model, fit_pulse_model, noise_estimates
@@ -128,11 +128,11 @@ def calibrate_pulse_data(
 
 def calibrate_compact_model(
     model,
-    train: PulseTrain,
+    train: PulseTrainExperiment,
     family: str,
     *,
     where=None,
-    held_out: Sequence[PulseTrain] = (),
+    held_out: Sequence[PulseTrainExperiment] = (),
     fixed: Mapping[str, object] | None = None,
     n_nodes: int = 9,
     workers: int | None = None,

@@ -9,7 +9,7 @@ from memspice.devices.pcm import PcmModel
 from memspice.devices.pulses import PulseResponse
 from memspice.devices.spice_render import STATE_NODE
 from memspice.devices.stochastic_params import require_rng
-from memspice.devices.testbench import drive
+from memspice.cell.testbench import drive
 from memspice.devices.waveforms import pulse_train, pwl_source
 from memspice.errors import ParameterError
 from memspice.spice import simulate

@@ -93,7 +93,7 @@ def _where(args):
 
 def _calibrate(args) -> int:
     from memspice.calibrate import (
-        PulseTrain,
+        PulseTrainExperiment,
         calibrate_compact_model,
         calibrate_pulse_data,
         read_pulse_csv,
@@ -111,12 +111,12 @@ def _calibrate(args) -> int:
     else:
         if args.amplitude is None or args.width is None:
             raise ParameterError("--from-spice needs --amplitude (V) and --width (s) of the pulses.")
-        train = PulseTrain(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down, width_s=args.width,
-                           n_up=args.pulses, cycles=args.cycles, x0=args.x0)
+        train = PulseTrainExperiment(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down,
+                                     width_s=args.width, n_up=args.pulses, cycles=args.cycles, x0=args.x0)
         held = []
         if args.held_out_pulses:
-            held.append(PulseTrain(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down, width_s=args.width,
-                                   n_up=args.held_out_pulses, cycles=3, x0=args.x0))
+            held.append(PulseTrainExperiment(amplitude_up_v=args.amplitude, amplitude_down_v=args.amplitude_down,
+                                             width_s=args.width, n_up=args.held_out_pulses, cycles=3, x0=args.x0))
         ref = ModelRef(args.from_spice, parse_assignments(args.param))
         cal = calibrate_compact_model(ref, train, args.family, where=_where(args), held_out=held, fixed=fixed,
                                       n_nodes=args.nodes, workers=args.workers, progress=not args.quiet and not args.json)

@@ -62,7 +62,7 @@ def _step(progress: bool, text: str) -> None:
 def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_every: int = 270,
              progress: bool = True) -> dict:
     """Run the demo into ``out_dir`` (must not hold an earlier demo run); returns the summary document."""
-    from memspice.calibrate import PulseTrain, SpiceCell, calibrate_compact_model, save_calibration
+    from memspice.calibrate import PulseTrainExperiment, SpiceCell, calibrate_compact_model, save_calibration
     from memspice.calibrate.modelfile import model_to_table
     from memspice.circuit import Crossbar, PulseShape
     from memspice.devices import get_model
@@ -87,8 +87,8 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
     _step(progress, f"1/4 calibrating the surrogate of {model.name} against ngspice pulse trains ...")
     t0 = time.perf_counter()
     # 70 ON pulses from x = 0.85 sweep the operating window (~1.2 to 3 mS); then 70 OFF pulses back
-    train_exp = PulseTrain(amplitude_up_v=up, width_s=pulse.width_s, n_up=70, amplitude_down_v=down,
-                           rise_s=pulse.rise_s, x0=0.85)
+    train_exp = PulseTrainExperiment(amplitude_up_v=up, width_s=pulse.width_s, n_up=70, amplitude_down_v=down,
+                                     rise_s=pulse.rise_s, x0=0.85)
     cal = calibrate_compact_model(model, train_exp, "tabulated", where=SpiceCell(), workers=1, progress=False)
     cal_paths = save_calibration(cal, out / "calibration" / "device.toml", out / "calibration" / "report")
     device = cal.model

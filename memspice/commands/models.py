@@ -116,12 +116,12 @@ def _export(args) -> int:
 def _plot(args) -> int:
     import numpy as np
 
+    from memspice.cell.plots import plot_model
     from memspice.devices import get_model
-    from memspice.devices.plots import plot_model
 
     m = get_model(args.name, **parse_assignments(args.param))
     out = args.out or Path(f"{args.name}.png")
-    summary = plot_model(m, out, engine=args.engine, rng=np.random.default_rng(args.seed))
+    summary = plot_model(m, out, simulator=args.engine, rng=np.random.default_rng(args.seed))
     if args.json:
         print_json(summary)
     else:

@@ -37,8 +37,8 @@ def add_import_action(sub) -> None:
 
 
 def _import(args) -> int:
-    from memspice.devices.external import import_verilog_a
-    from memspice.devices.external_card import card_dict, write_external_card
+    from memspice.external.card import card_dict, write_external_card
+    from memspice.external.importer import import_verilog_a
 
     model = import_verilog_a(
         args.file, state=args.state, terminals=args.terminals, init_param=args.init_param,
@@ -86,7 +86,7 @@ def describe_card(doc: dict) -> str:
 
 def imported_rows() -> list[dict]:
     """One row per imported model card (for ``memspice models list``)."""
-    from memspice.devices.external_card import imported_cards
+    from memspice.external.card import imported_cards
 
     return [{"name": doc["model"]["name"], "kind": "external", "subckt": f"ext_{doc['model']['module']}",
              "title": f"Verilog-A module {doc['model']['module']} ({Path(doc['model']['source']).name})",
@@ -96,7 +96,7 @@ def imported_rows() -> list[dict]:
 
 def imported_card(name: str) -> dict | None:
     """The card of the imported model ``name``, or None."""
-    from memspice.devices.external_card import imported_cards
+    from memspice.external.card import imported_cards
 
     for path, doc in imported_cards():
         if doc["model"]["name"] == name:

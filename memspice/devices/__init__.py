@@ -9,6 +9,11 @@ A model is written once (``memspice.devices.library``) as a
 :class:`ModelDefinition`: parameters with unit, default, range and citation;
 a state variable with bounds; ``i(V, X)`` and ``dX/dt`` as sympy expressions.
 :class:`CompactModel` binds parameter values and renders it.
+
+Stage 1 of the layer order, the ground floor: imports nothing of memspice but
+the foundation modules (errors, names, resources, config). Running a device
+in a simulator is memspice.cell's job (``memspice.cell.pulse_response``,
+``drive``, ``sine_drive``); imported Verilog-A devices are memspice.external.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 from memspice.devices.compact import CompactModel
 from memspice.devices.definition import Constraint, ModelDefinition, Parameter, StateVariable
 from memspice.devices.library import DEFINITIONS
-from memspice.devices.pulses import PulseResponse, pulse_response
+from memspice.devices.pulses import DriveResult, PulseResponse
 from memspice.devices.stochastic import CbramModel, PcmModel
 from memspice.errors import ParameterError
 
@@ -66,9 +71,9 @@ def get_model(name: str, **params: float):
 __all__ = [
     "CbramModel",
     "PcmModel",
+    "DriveResult",
     "PulseResponse",
     "all_model_names",
-    "pulse_response",
     "stochastic_model_names",
     "CompactModel",
     "Constraint",

@@ -4,7 +4,7 @@ Each task kind declares its parameter keys (checked before anything runs) and
 the metric columns it returns (the results table's columns are fixed up
 front, so rows can be appended as they arrive). A task turns a point's flat
 parameter dict into the library's values -- :class:`memspice.circuit.Crossbar`,
-:class:`memspice.validate.PulseSchedule`, :class:`memspice.calibrate.PulseTrain`,
+:class:`memspice.validate.PulseSchedule`, :class:`memspice.calibrate.PulseTrainExperiment`,
 :class:`memspice.learn.TrainConfig` -- and calls the library; nothing here
 re-implements a simulation.
 
@@ -434,7 +434,7 @@ class CalibrateTask(Task):
     metrics: tuple[str, ...] = ("rms_error_s", "max_error_s", "r_squared", "rms_rel_range", "converged")
 
     def build(self, params):
-        from memspice.calibrate import PulseTrain
+        from memspice.calibrate import PulseTrainExperiment
         from memspice.calibrate.families import FAMILIES
         from memspice.calibrate.runners import ModelRef, NumpyCell, SpiceCell
 
@@ -443,9 +443,9 @@ class CalibrateTask(Task):
             raise ParameterError(f"family = {family!r}: choose one of {', '.join(FAMILIES)}")
         ref = ModelRef(params.get("model", "vteam"), {k: float(v) for k, v in _prefixed(params, "params.").items()})
         n = params.get("n_pulses", 20)
-        train = PulseTrain(float(params["amplitude_v"]), float(params["width_s"]), n_up=n,
-                           amplitude_down_v=params.get("amplitude_down_v"), cycles=params.get("cycles", 1),
-                           x0=params.get("x0"))
+        train = PulseTrainExperiment(float(params["amplitude_v"]), float(params["width_s"]), n_up=n,
+                                     amplitude_down_v=params.get("amplitude_down_v"), cycles=params.get("cycles", 1),
+                                     x0=params.get("x0"))
         engine = params.get("engine", "spice")
         if engine not in ("spice", "numpy"):
             raise ParameterError(f"engine = {engine!r}: choose 'spice' or 'numpy'")

@@ -154,15 +154,15 @@ def calibrated_surrogate(model, schedule, amplitude_up_v: float, amplitude_down_
     amplitude of ``schedule`` (the half-select levels) is tabulated from the
     compact model. Returns (CellSurrogate, Calibration).
     """
-    from memspice.calibrate import PulseTrain, calibrate_compact_model
+    from memspice.calibrate import PulseTrainExperiment, calibrate_compact_model
 
     p = schedule.pulse
     if not np.isclose(p.rise_s, p.fall_s, rtol=1e-9):
         raise ParameterError(
             f"calibration pulse trains have equal edges; the schedule's rise {p.rise_s:g} s and fall {p.fall_s:g} s differ"
         )
-    train = PulseTrain(amplitude_up_v=float(amplitude_up_v), width_s=p.width_s, n_up=int(n_pulses),
-                       amplitude_down_v=float(amplitude_down_v), rise_s=p.rise_s, x0=x0)
+    train = PulseTrainExperiment(amplitude_up_v=float(amplitude_up_v), width_s=p.width_s, n_up=int(n_pulses),
+                                 amplitude_down_v=float(amplitude_down_v), rise_s=p.rise_s, x0=x0)
     cal = calibrate_compact_model(model, train, "tabulated", where=where, n_nodes=n_nodes, workers=workers,
                                   progress=progress)
     src = f"calibrated: {cal.provenance.get('source', 'ngspice')}, tabulated family, {n_nodes} nodes"

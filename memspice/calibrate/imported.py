@@ -1,17 +1,9 @@
-"""Pulse responses of an external Verilog-A device measured in VACASK, and the surrogate made from them.
-
-The measurement is what a device lab does, run on the simulator: a train of
-trapezoidal programming pulses, each followed by a small read. Between pulses
-the device rests at 0 V; after each pulse the source ramps to ``v_read_v``,
-holds it for ``read_s`` and ramps back, and the read conductance is
-G = i / v_read in the middle of that plateau. So it works whether or not the
-model exposes its state (the read conductance is always observable)::
-
-    0 ─ read ─ rest ─ pulse 1 ─ rest ─ read ─ rest ─ pulse 2 ─ ...
+"""Pulse responses of an imported Verilog-A device measured in VACASK, and the surrogate and fits made from them.
 
 :func:`measure_pulse_response` runs one train per (amplitude, width, starting
-state) -- all trains of one width in one VACASK run, each cell on its own
-source -- and returns a :class:`PulseResponseGrid`. From it:
+state) -- the trains of one width in one VACASK run
+(:func:`memspice.cell.imported_pulses.measure_pulse_trains`) -- and returns
+a :class:`PulseResponseGrid`. From it:
 
 * :meth:`PulseResponseGrid.tabulated` builds the surrogate's ``Tabulated``
   pulse model for one (up amplitude, down amplitude, width): every measured
@@ -21,7 +13,8 @@ source -- and returns a :class:`PulseResponseGrid`. From it:
   fitted or smoothed;
 * :meth:`PulseResponseGrid.pulse_data` gives the trains as calibration data
   (``memspice.calibrate.PulseData``), and :meth:`PulseResponseGrid.fit` applies
-  the calibration issue's fitting (any family of ``memspice.calibrate.FAMILIES``).
+  the calibration fitting (any family of ``memspice.calibrate.FAMILIES``);
+  :func:`measured_pulse_data` does the same for one measured train.
 
 Starting states: with a settable state (an init parameter), the trains start
 from ``n_starts`` states spread over the state range; otherwise every train
@@ -36,136 +29,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memspice.devices.external import ExternalModel, _num, vacask_header
+from memspice.calibrate.data import PulseData
+from memspice.calibrate.pulsefit import fit_pulse_model
+from memspice.cell.imported_pulses import MeasuredTrain, PulseProtocol, measure_pulse_trains
 from memspice.errors import ParameterError
+from memspice.external.model import ExternalModel
+from memspice.surrogate import Tabulated
 
-__all__ = ["PulseProtocol", "PulseResponseGrid", "TrainResult", "measure_pulse_response", "run_pulse_trains"]
-
-
-@dataclass(frozen=True)
-class PulseProtocol:
-    """Timing of a measured pulse train (s); edges default to a tenth of the width.
-
-    ``rest_s`` (default: the width) separates pulse and read; ``read_s``
-    (default: the width) is the read plateau; ``steps_per_edge``: VACASK's
-    largest time step is the shortest edge over this (ALGORITHMS.md asks for
-    at least 5; threshold devices need more, see memspice.circuit.stimulus).
-    """
-
-    width_s: float
-    rise_s: float | None = None
-    fall_s: float | None = None
-    rest_s: float | None = None
-    read_s: float | None = None
-    steps_per_edge: int = 10
-
-    def __post_init__(self):
-        if not (np.isfinite(self.width_s) and self.width_s > 0):
-            raise ParameterError(f"pulse width_s = {self.width_s!r} must be a positive time (s)")
-        for name in ("rise_s", "fall_s", "rest_s", "read_s"):
-            value = getattr(self, name)
-            if value is None:
-                object.__setattr__(self, name, self.width_s / 10 if name in ("rise_s", "fall_s") else self.width_s)
-            elif not (np.isfinite(value) and value > 0):
-                raise ParameterError(f"{name} = {value!r} must be a positive time (s)")
-        if int(self.steps_per_edge) != self.steps_per_edge or self.steps_per_edge < 5:
-            raise ParameterError(f"steps_per_edge = {self.steps_per_edge!r} must be an integer >= 5")
-
-    @property
-    def edge_s(self) -> float:
-        return min(self.rise_s, self.fall_s)
-
-    @property
-    def max_step_s(self) -> float:
-        return self.edge_s / self.steps_per_edge
-
-    def waveform(self, amplitudes_v, v_read_v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(t_s, v_v) breakpoints of the train and the (N + 1,) read times (middle of each read plateau)."""
-        e = self.edge_s
-        t, v, reads = [0.0], [0.0], []
-
-        def seg(dt, level):
-            t.append(t[-1] + dt)
-            v.append(level)
-
-        def read():
-            seg(e, v_read_v)
-            reads.append(t[-1] + self.read_s / 2)
-            seg(self.read_s, v_read_v)
-            seg(e, 0.0)
-
-        read()
-        for a in np.asarray(amplitudes_v, dtype=float):
-            seg(self.rest_s, 0.0)
-            seg(self.rise_s, a)
-            seg(self.width_s, a)
-            seg(self.fall_s, 0.0)
-            seg(self.rest_s, 0.0)
-            read()
-        return np.array(t), np.array(v), np.array(reads)
+__all__ = ["PulseResponseGrid", "measure_pulse_response", "measured_pulse_data"]
 
 
-@dataclass(frozen=True, eq=False)
-class TrainResult:
-    """Reads of one measured train: ``g_s`` (N + 1,) read conductance before the first and after each pulse;
-    ``x`` the state at the same reads (None when the model exposes none)."""
-
-    amplitudes_v: np.ndarray
-    g_s: np.ndarray
-    x: np.ndarray | None
-    width_s: float
-
-    def pulse_data(self, device: str = "device0", source: str = ""):
-        """The train as calibration data (``memspice.calibrate.PulseData``)."""
-        from memspice.calibrate.data import PulseData
-
-        n = self.amplitudes_v.size
-        return PulseData(conductance_s=self.g_s, voltage_v=np.concatenate([[0.0], self.amplitudes_v]),
-                         width_s=np.concatenate([[0.0], np.full(n, self.width_s)]), device=device, source=source)
-
-
-def run_pulse_trains(model: ExternalModel, trains, protocol: PulseProtocol, *, x0=None,
-                     timeout_s: float = 300.0) -> list[TrainResult]:
-    """Run several pulse trains of one width in one VACASK run, each on its own cell and source.
-
-    ``trains``: a list of amplitude sequences (V, signed; any lengths).
-    ``x0``: one initial state per train (needs a settable state), or None for
-    the model's own initial state.
-    """
-    from memspice.spice.vacask import Vacask  # later stage: imported on use
-
-    trains = [np.atleast_1d(np.asarray(a, dtype=float)) for a in trains]
-    if not trains or any(a.ndim != 1 or a.size < 1 or not np.all(np.isfinite(a)) for a in trains):
-        raise ParameterError("trains must be a non-empty list of 1-D arrays of finite pulse amplitudes (V)")
-    if x0 is not None:
-        x0 = list(np.broadcast_to(np.asarray(x0, dtype=float), (len(trains),)))
-    vr = model.v_read_v
-    lines = vacask_header(model, f"memspice pulse trains of {model.module}, width {protocol.width_s:g} s")
-    saves, reads, t_stop = [], [], 0.0
-    for k, amps in enumerate(trains):
-        t, v, r = protocol.waveform(amps, vr)
-        reads.append(r)
-        t_stop = max(t_stop, t[-1])
-        wave = ", ".join(f"{_num(a)}, {_num(b)}" for a, b in zip(t, v))
-        lines.append(f'src{k} (a{k} 0) vsource dc=0 type="pwl" wave=[{wave}]')
-        lines.append(model.vacask_instance(f"d{k}", f"a{k}", "0", None if x0 is None else x0[k]))
-        saves.append(f"i(src{k})")
-        if model.state.kind != "conductance":
-            saves.append(model.vacask_state_save(f"d{k}"))
-    step = _num(protocol.max_step_s)
-    lines += ["control"]
-    lines += ["  save " + " ".join(saves[k:k + 16]) for k in range(0, len(saves), 16)]
-    lines += [f"  analysis tran1 tran step={step} stop={_num(t_stop)} maxstep={step}", "endc"]
-    res = Vacask().run("\n".join(lines) + "\n", timeout_s=timeout_s)
-    out = []
-    for k, amps in enumerate(trains):
-        # the source's current is ngspice's sign (into its + terminal): the device current is -i
-        g = -np.interp(reads[k], res.time, res.vectors[f"i(src{k})"]) / vr
-        x = None
-        if model.state.kind != "conductance":
-            x = np.interp(reads[k], res.time, res.vectors[f"v(d{k}.{model.state.name})"])
-        out.append(TrainResult(amps, g, x, protocol.width_s))
-    return out
+def measured_pulse_data(train: MeasuredTrain, device: str = "device0", source: str = "") -> PulseData:
+    """One measured train as calibration data (a ``PulseData``)."""
+    n = train.amplitudes_v.size
+    return PulseData(conductance_s=train.g_s, voltage_v=np.concatenate([[0.0], train.amplitudes_v]),
+                     width_s=np.concatenate([[0.0], np.full(n, train.width_s)]), device=device, source=source)
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,8 +94,6 @@ class PulseResponseGrid:
 
     def pulse_data(self, amplitude_v: float, width_s: float) -> tuple:
         """The trains at one amplitude and width as ``memspice.calibrate.PulseData`` (one per start)."""
-        from memspice.calibrate.data import PulseData
-
         g = self.trains(amplitude_v, width_s)
         n = g.shape[1] - 1
         return tuple(
@@ -235,8 +111,6 @@ class PulseResponseGrid:
         Device-to-device and cycle-to-cycle fields of ``PulseModel`` may be
         given as keywords (none by default, like the deterministic model).
         """
-        from memspice.surrogate import Tabulated
-
         samples = {}
         for label, amp in (("up", amplitude_up_v), ("down", amplitude_down_v)):
             g = self.trains(amp, width_s)
@@ -277,8 +151,6 @@ class PulseResponseGrid:
 
     def fit(self, family: str, amplitude_up_v: float, amplitude_down_v: float, width_s: float, **kwargs):
         """``memspice.calibrate.fit_pulse_model`` on the trains of the two amplitudes (a ``PulseFit``)."""
-        from memspice.calibrate import fit_pulse_model
-
         data = self.pulse_data(amplitude_up_v, width_s) + self.pulse_data(amplitude_down_v, width_s)
         pol = 1 if amplitude_up_v > 0 else -1
         return fit_pulse_model(data, family, potentiation_polarity=pol, **kwargs)
@@ -333,7 +205,7 @@ def measure_pulse_response(model: ExternalModel, amplitudes_v, widths_s, *, n_pu
                 trains.append(np.concatenate([pre, np.full(n_pulses, amp)]))
                 x0.append(start if kind == "state" else np.nan)
                 where.append((a, s, pre.size))
-        results = run_pulse_trains(model, trains, proto, x0=x0 if kind == "state" else None, timeout_s=timeout_s)
+        results = measure_pulse_trains(model, trains, proto, x0=x0 if kind == "state" else None, timeout_s=timeout_s)
         for (a, s, n_pre), r in zip(where, results):
             g[a, w, s] = r.g_s[n_pre:]
             if x is not None:

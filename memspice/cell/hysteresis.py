@@ -1,18 +1,21 @@
-"""Sine-driven I-V loops (pinched hysteresis) and their enclosed area, in numpy or ngspice."""
+"""Sine-driven I-V loops (pinched hysteresis) of one device and their enclosed area, in numpy or ngspice."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from memspice.devices.testbench import DriveResult, drive
+from memspice.cell.testbench import drive
+from memspice.devices.pulses import DriveResult
 from memspice.errors import ParameterError
+
+__all__ = ["loop_area", "sine_drive"]
 
 
 def sine_drive(model, amplitude_v: float, frequency_hz: float, *, x0: float | None = None, n_cycles: int = 1,
-               points_per_cycle: int = 400, engine: str = "numpy", backend: str = "subprocess") -> DriveResult:
+               points_per_cycle: int = 400, simulator: str = "numpy", backend: str = "subprocess") -> DriveResult:
     """v(t) = amplitude sin(2 pi f t) for ``n_cycles`` periods, as a PWL with ``points_per_cycle`` points.
 
-    Both engines get the same piecewise-linear waveform; ngspice's step is
+    Both simulators get the same piecewise-linear waveform; ngspice's step is
     bounded to a fifth of one PWL segment.
     """
     if not (frequency_hz > 0 and np.isfinite(frequency_hz)):
@@ -24,7 +27,7 @@ def sine_drive(model, amplitude_v: float, frequency_hz: float, *, x0: float | No
     t = np.arange(n + 1) / (points_per_cycle * frequency_hz)
     v = amplitude_v * np.sin(2 * np.pi * frequency_hz * t)
     v[-1] = 0.0
-    return drive(model, t, v, x0, engine=engine, backend=backend)
+    return drive(model, t, v, x0, simulator=simulator, backend=backend)
 
 
 def loop_area(result: DriveResult) -> float:

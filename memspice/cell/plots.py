@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from memspice.devices.hysteresis import loop_area, sine_drive
-from memspice.devices.pulses import pulse_response
+from memspice.cell.hysteresis import loop_area, sine_drive
+from memspice.cell.pulses import pulse_response
+
+__all__ = ["plot_model"]
 
 
-def plot_model(model, path: str | Path, *, engine: str = "numpy", rng: np.random.Generator | None = None,
+def plot_model(model, path: str | Path, *, simulator: str = "numpy", rng: np.random.Generator | None = None,
                n_pulses: int = 100) -> dict:
     """Write a two-panel PNG to ``path``; returns the numbers plotted (loop areas, final states).
 
@@ -25,13 +27,13 @@ def plot_model(model, path: str | Path, *, engine: str = "numpy", rng: np.random
     import matplotlib.pyplot as plt
 
     fig, (ax_iv, ax_p) = plt.subplots(1, 2, figsize=(10, 4))
-    summary: dict = {"model": model.name, "engine": engine}
+    summary: dict = {"model": model.name, "engine": simulator}  # JSON key of `models plot --json`
     c = getattr(getattr(model, "definition", None), "characterisation", None)
     if c is not None:
         areas = []
         for k in (1, 4, 16):
             f = c.sine_frequency_hz * k
-            r = sine_drive(model, c.sine_amplitude_v, f, engine=engine)
+            r = sine_drive(model, c.sine_amplitude_v, f, simulator=simulator)
             areas.append(loop_area(r))
             ax_iv.plot(r.v_v, r.i_a * 1e3, label=f"{f:.3g} Hz")
         ax_iv.set_xlabel("voltage (V)")
@@ -41,7 +43,7 @@ def plot_model(model, path: str | Path, *, engine: str = "numpy", rng: np.random
         summary["loop_area_w"] = areas
         half = n_pulses // 2
         amps = np.r_[np.full(half, c.pulse_up_v), np.full(n_pulses - half, c.pulse_down_v)]
-        pr = pulse_response(model, n_pulses, amps, c.pulse_width_s, engine=engine, rng=rng)
+        pr = pulse_response(model, n_pulses, amps, c.pulse_width_s, simulator=simulator, rng=rng)
         ax_p.plot(pr.pulse_index, pr.g_s * 1e6, ".-")
         ax_p.set_ylabel(f"conductance at {model.v_read_v:g} V (uS)")
         ax_p.set_title(f"{half} x {c.pulse_up_v:g} V then {n_pulses - half} x {c.pulse_down_v:g} V, "

@@ -28,11 +28,13 @@ from pathlib import Path
 
 import tomli_w
 
-from memspice.devices.external import ExternalModel, import_verilog_a
 from memspice.errors import ConfigError
+from memspice.external.importer import import_verilog_a
+from memspice.external.model import ExternalModel
 
 __all__ = ["FORMAT", "card_dict", "imported_cards", "load_external_card", "user_models_dir", "write_external_card"]
 
+#: The card format tag (it names the module the format began in; kept so existing cards load).
 FORMAT = "memspice.devices.external/1"
 
 
