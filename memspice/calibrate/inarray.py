@@ -18,13 +18,14 @@ cell with the longest wires to its drivers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
 from memspice.calibrate.data import PulseData
 from memspice.calibrate.experiments import PulseTrain, pulse_train_waveform
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 
 __all__ = ["SpiceArrayCell", "array_deck"]
 
@@ -47,11 +48,15 @@ class SpiceArrayCell:
     """Initial state of every other cell; None = the same as the calibrated cell's."""
     driver_ohm: float = 0.0
     """Output resistance of every line driver (ohm)."""
-    backend: str = "subprocess"
-    timeout_s: float = 1800.0
+    settings: RunSettings = field(default_factory=lambda: RunSettings().long())
+    """How ngspice runs; a whole pulse train on an array is a long transient (:meth:`RunSettings.long`)."""
     max_step_per_edge: int = 5
+    backend: InitVar[str | None] = None
+    """Transitional: the old ``backend=`` keyword (commands/calibrate.py); sets ``settings.backend``."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, backend: str | None = None) -> None:
+        if backend is not None:
+            object.__setattr__(self, "settings", self.settings.replace(backend=backend))
         if int(self.rows) != self.rows or int(self.cols) != self.cols or self.rows < 1 or self.cols < 1:
             raise ParameterError(f"SpiceArrayCell: rows = {self.rows!r}, cols = {self.cols!r} must be integers >= 1.")
         if not (np.isfinite(self.wire_ohm) and self.wire_ohm >= 0):
@@ -76,7 +81,7 @@ class SpiceArrayCell:
 
         read_v = model.v_read_v if exp.read_v is None else exp.read_v
         deck, wf = array_deck(model, exp, self, read_v)
-        res = simulate(deck, backend=self.backend, timeout_s=self.timeout_s)
+        res = simulate(deck, self.settings)
         i, j = self.selected
         # current into column j's source = current down column j (ngspice's sign: into the + node)
         i_col = res.i(f"vcol{j}")

@@ -14,18 +14,22 @@ from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
 from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
 from memspice.errors import ParameterError
+from memspice.spice import ENGINES, RunSettings, simulate
+from memspice.spice.settings import SOLVERS
 
-SOLVERS = ("nodal", "ngspice", "vacask")
-ENGINES = ("ngspice", "vacask")  #: circuit engines (memspice.spice.simulator.ENGINES); ngspice is the default
 
 
-def read(crossbar: Crossbar, stimulus: ReadStimulus, *, solver: str = "nodal", backend: str = "subprocess",
-         timeout_s: float = 120.0) -> ReadResult:
+def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | None = None, *, solver: str = "nodal",
+         **legacy) -> ReadResult:
     """DC read of every vector in ``stimulus`` (one ``.op`` per vector, or one nodal factorisation).
 
-    ``solver``: ``"nodal"`` (numpy), or a circuit engine: ``"ngspice"`` (``backend``
-    picks subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK).
+    ``solver``: ``"nodal"`` (numpy), or a circuit engine: ``"ngspice"``
+    (``settings.backend`` picks subprocess or shared) or ``"vacask"`` (the
+    model's Verilog-A in VACASK); the solver names the engine, ``settings``
+    gives backend, time limit and options. ``legacy``: the old ``backend=`` /
+    ``timeout_s=`` keywords (:meth:`RunSettings.of`).
     """
+    settings = RunSettings.of(settings, **legacy)
     if not isinstance(stimulus, ReadStimulus):
         raise ParameterError(f"read() takes a ReadStimulus, got {type(stimulus).__name__}")
     if stimulus.pulse is not None:
@@ -35,9 +39,8 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, *, solver: str = "nodal", b
         return NodalSolver.for_crossbar(crossbar, stimulus).solve(stimulus.batch)
     if solver not in ENGINES:
         raise ParameterError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}")
-    from memspice.spice import simulate
-
-    write_deck, backend = _dialect(crossbar, solver, backend)
+    settings = settings.replace(engine=solver)
+    write_deck = _dialect(crossbar, settings)
 
     drive0 = stimulus.drive(crossbar.rows, crossbar.cols, 0)
     net = build_network(Topology.of(crossbar, drive0))
@@ -45,7 +48,7 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, *, solver: str = "nodal", b
     parts = []
     for k in range(stimulus.batch.shape[0]):
         deck = write_deck(crossbar, stimulus.drive(crossbar.rows, crossbar.cols, k), network=net, check=False)
-        parts.append(_read_from_result(crossbar, net, simulate(deck, backend=backend, timeout_s=timeout_s)))
+        parts.append(_read_from_result(crossbar, net, simulate(deck, settings)))
     return ReadResult(*(np.stack([getattr(p, f) for p in parts]) for f in
                         ("i_cols_a", "i_rows_a", "v_cells_v", "i_cells_a", "v_out_v")), solver=solver)
 
@@ -75,33 +78,31 @@ def _read_from_result(crossbar: Crossbar, net: Network, res) -> ReadResult:
     return ReadResult(i_cols_a=i_cols, i_rows_a=i_rows, v_cells_v=v_cells, i_cells_a=i_cells, v_out_v=v_out, solver="ngspice")
 
 
-def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadStimulus | Drive, *,
-          backend: str = "subprocess", timeout_s: float = 600.0, engine: str = "ngspice") -> WriteResult:
+def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadStimulus | Drive,
+          settings: RunSettings | None = None, **legacy) -> WriteResult:
     """Transient run: device states after the run, device voltages over time, energy per source.
 
-    ``engine``: ``"ngspice"`` (default; ``backend`` picks subprocess or shared) or
-    ``"vacask"`` (the model's Verilog-A in VACASK).
+    ``settings.engine``: ``"ngspice"`` (default; ``settings.backend`` picks
+    subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK).
+    ``legacy``: the old ``backend=`` / ``timeout_s=`` / ``engine=`` keywords.
     """
-    from memspice.spice import simulate
-
+    settings = RunSettings.of(settings, **legacy)
     drive = _as_drive(crossbar, stimulus)
     if not drive.is_transient:
         raise ParameterError("write() needs a transient stimulus (a write scheme, a pulse train or a pulsed read)")
     net = build_network(Topology.of(crossbar, drive))
-    if engine not in ENGINES:
-        raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
-    write_deck, backend = _dialect(crossbar, engine, backend)
-    res = simulate(write_deck(crossbar, drive, network=net), backend=backend, timeout_s=timeout_s)
+    write_deck = _dialect(crossbar, settings)
+    res = simulate(write_deck(crossbar, drive, network=net), settings)
     return write_result_from_sim(crossbar, net, res,
-                                 state_node=device_state_node(crossbar.model) if engine == "vacask" else None)
+                                 state_node=device_state_node(crossbar.model) if settings.engine == "vacask" else None)
 
 
-def _dialect(crossbar: Crossbar, engine: str, backend: str):
-    """(deck writer, backend) of a circuit engine; the VACASK device is compiled once up front."""
-    if engine == "ngspice":
-        return write_netlist, backend
+def _dialect(crossbar: Crossbar, settings: RunSettings):
+    """The deck writer of ``settings.engine``; the VACASK device is compiled once up front."""
+    if settings.engine == "ngspice":
+        return functools.partial(write_netlist, options=dict(settings.options) or None)
     lib = device_library(crossbar.model)
-    return functools.partial(write_vacask_netlist, device=lib), "vacask"
+    return functools.partial(write_vacask_netlist, device=lib, options=dict(settings.options) or None)
 
 
 def _as_drive(crossbar: Crossbar, stimulus) -> Drive:

@@ -20,6 +20,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def register(subparsers) -> None:
     from memspice.commands.crossbar import _crossbar_args
+    from memspice.commands.spice_args import add_backend, add_timeout
 
     en = subparsers.add_parser(
         "energy", help="energy per read and per programming pulse (ngspice), and energy per epoch of a run",
@@ -43,8 +44,8 @@ def register(subparsers) -> None:
     m.add_argument("--edge", type=float, default=1e-9, metavar="S",
                    help="rise and fall of read and write pulses (default 1 ns; bit slots use a tenth)")
     m.add_argument("--no-backward", action="store_true", help="skip the transposed (backward) read")
-    m.add_argument("--backend", choices=("subprocess", "shared"), default="subprocess", help="ngspice backend")
-    m.add_argument("--timeout", type=float, default=600.0, metavar="S", help="ngspice timeout per run (default 600)")
+    add_backend(m)
+    add_timeout(m, "ngspice timeout per run")
     m.add_argument("-o", "--out", type=Path, default=Path("energy.toml"),
                    help="table file (.toml; a .csv is written beside it; default energy.toml)")
     m.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
@@ -75,6 +76,7 @@ def register(subparsers) -> None:
 def _measure(args) -> int:
     from memspice.circuit import Crossbar, PulseShape, Readout
     from memspice.devices import get_model
+    from memspice.commands.spice_args import run_settings
     from memspice.energy import EnergySettings, measure_energy_table, save_table
 
     model = get_model(args.model, **parse_assignments(args.param))
@@ -96,7 +98,7 @@ def _measure(args) -> int:
         write_pulse=PulseShape(width_s=args.write_width, rise_s=edge, fall_s=edge, delay_s=edge, tail_s=edge),
         backward=not args.no_backward,
     )
-    table = measure_energy_table(xb, settings, backend=args.backend, timeout_s=args.timeout)
+    table = measure_energy_table(xb, settings, run_settings(args))
     table.description["command"] = measure_command(args)  # provenance: the command that remakes this table
     toml_path, csv_path = save_table(table, args.out)
     if args.json:

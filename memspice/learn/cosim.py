@@ -61,7 +61,7 @@ comparison measures a model mismatch, not the circuit.
 ``bl``               pulse-train length of the update (default: the rule's bl, else 10)
 ``learning_rate``    η of the update step (default: the rule's learning rate)
 ``resync``           copy the SPICE conductances back into the tile (default false)
-``timeout_s``        wall-clock limit of one checkpoint (default 300)
+``timeout_s``        wall-clock limit of one checkpoint (default memspice.spice.DEFAULT_TIMEOUT_S, 600)
 ``backend``          ngspice backend (default "subprocess")
 """
 
@@ -71,7 +71,6 @@ import csv
 import dataclasses
 import os
 import pickle
-import signal
 import subprocess
 import sys
 import time
@@ -82,6 +81,8 @@ import numpy as np
 
 from memspice.config import check_table
 from memspice.errors import ConfigError, MemspiceError, ParameterError
+from memspice.spice.process import run_in_group
+from memspice.spice.settings import DEFAULT_TIMEOUT_S, RunSettings
 from memspice.validate import defaults
 
 __all__ = ["CosimConfig", "cosim_config_from_table", "CosimCheckpoints", "make_cosim", "run_in_worker", "METRIC_COLUMNS", "CSV_COLUMNS",
@@ -117,7 +118,7 @@ class CosimConfig:
     bl: int | None = None
     learning_rate: float | None = None
     resync: bool = False
-    timeout_s: float = 300.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     backend: str = "subprocess"
 
     @property
@@ -232,8 +233,8 @@ def _spice_job(job: dict) -> dict:
     model = get_model(job["model"], **job["model_params"])
     xb = Crossbar(model, job["states"], row_wire_ohm=job["wire_ohm"], col_wire_ohm=job["wire_ohm"])
     t0 = time.perf_counter()
-    rd = read(xb, ReadStimulus(job["v_reads"]), solver="ngspice", backend=job["backend"], timeout_s=job["timeout_s"])
-    upd = run_schedule(xb, job["schedule"], backend=job["backend"], timeout_s=job["timeout_s"])
+    rd = read(xb, ReadStimulus(job["v_reads"]), job["settings"], solver="ngspice")
+    upd = run_schedule(xb, job["schedule"], job["settings"])
     return {"i_cols_a": rd.i_cols_a, "states_after": upd.states_after, "energy_j": upd.total_energy_j,
             "spice_s": time.perf_counter() - t0}
 
@@ -250,21 +251,15 @@ def run_in_worker(job: dict, timeout_s: float) -> dict:
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    proc = subprocess.Popen([sys.executable, "-m", "memspice.learn.cosim"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
-        out, err = proc.communicate(pickle.dumps(job), timeout=timeout_s)
+        proc = run_in_group([sys.executable, "-m", "memspice.learn.cosim"], timeout_s=timeout_s,
+                            input=pickle.dumps(job), env=env, merge_stderr=False)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
         raise MemspiceError(f"SPICE checkpoint timed out after {timeout_s:g} s (cosim.timeout_s); the worker was stopped") from None
     try:
-        msg = pickle.loads(out)
+        msg = pickle.loads(proc.stdout)
     except Exception:  # noqa: BLE001 - anything unreadable means the worker died
-        tail = err.decode(errors="replace").strip().splitlines()[-3:]
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise MemspiceError(f"the SPICE worker died (exit code {proc.returncode}): {' / '.join(tail)}") from None
     if msg[0] == "ok":
         return msg[1]
@@ -393,7 +388,8 @@ class CosimCheckpoints:
                                              amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
                                              draw=pair)
         job = {"model": cfg.model, "model_params": dict(cfg.model_params), "states": states, "wire_ohm": cfg.wire_ohm,
-               "v_reads": x_sub * v_read, "schedule": sched, "backend": cfg.backend, "timeout_s": cfg.timeout_s}
+               "v_reads": x_sub * v_read, "schedule": sched,
+               "settings": RunSettings(backend=cfg.backend, timeout_s=cfg.timeout_s)}
         ctx = {"in_idx": in_idx, "out_idx": out_idx, "g": g, "x_sub": x_sub, "counts": counts, "v_read": v_read,
                "rng": rng}
         return job, ctx

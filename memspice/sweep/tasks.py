@@ -27,7 +27,7 @@ contact_ohm        contact resistance in series with each device (ohm)     0
 driver_ohm         line-driver output resistance (ohm)                     0
 readout            "virtual_ground", "tia" or "sense_resistor"             "virtual_ground"
 backend            ngspice backend: "subprocess" or "shared"               "subprocess"
-timeout_s          ngspice time limit per run (s)                          60
+timeout_s          ngspice time limit per run (s)                          600
 spice_options.<n>  ngspice ``.options`` n=value (write only)               memspice's defaults
 =================  ======================================================  ===================
 
@@ -189,16 +189,17 @@ def _crossbar(params: Mapping, model):
     )
 
 
-def _backend(params: Mapping) -> tuple[str, float]:
-    from memspice.spice import BACKENDS
+def _run_settings(params: Mapping, options: Mapping | None = None):
+    """The point's ``backend`` and ``timeout_s`` keys (and ngspice options) as a RunSettings."""
+    from memspice.spice import BACKENDS, RunSettings
 
     backend = params.get("backend", "subprocess")
     if backend not in BACKENDS:
         raise ParameterError(f"backend = {backend!r}: choose one of {', '.join(BACKENDS)}")
-    timeout = float(params.get("timeout_s", 60.0))
-    if not timeout > 0:
-        raise ParameterError(f"timeout_s = {timeout!r}: must be > 0 s")
-    return backend, timeout
+    kw = {"timeout_s": float(params["timeout_s"])} if "timeout_s" in params else {}
+    if "timeout_s" in kw and not kw["timeout_s"] > 0:
+        raise ParameterError(f"timeout_s = {kw['timeout_s']!r}: must be > 0 s")
+    return RunSettings(backend=backend, options=options, **kw)
 
 
 def spice_options(params: Mapping) -> dict:
@@ -265,7 +266,7 @@ class ReadTask(_CrossbarTask):
         solver = params.get("solver", "ngspice")
         if solver not in ("ngspice", "nodal"):
             raise ParameterError(f"solver = {solver!r}: choose 'ngspice' or 'nodal'")
-        _backend(params)
+        _run_settings(params)
         return xb, ReadStimulus(np.full(xb.rows, v))
 
     def run(self, params, *, base_dir, workdir):
@@ -273,8 +274,7 @@ class ReadTask(_CrossbarTask):
 
         xb, stim = self.build(params)
         solver = params.get("solver", "ngspice")
-        backend, timeout = _backend(params)
-        res = read(xb, stim, solver=solver, backend=backend, timeout_s=timeout)
+        res = read(xb, stim, _run_settings(params), solver=solver)
         i = res.i_cols_a[0]
         ideal = stim.batch[0] @ xb.conductances_s()
         return {
@@ -324,7 +324,7 @@ class WriteTask(_CrossbarTask):
         scheme = WriteScheme(float(params["amplitude_v"]), index, target=target, scheme=params.get("scheme", "v/2"),
                              pulse=_pulse(params))
         drive = scheme.drive(xb.rows, xb.cols)  # checks the index against the array
-        _backend(params)
+        _run_settings(params)
         return xb, scheme, drive
 
     def run(self, params, *, base_dir, workdir):
@@ -333,10 +333,10 @@ class WriteTask(_CrossbarTask):
         from memspice.spice import simulate
 
         xb, scheme, drive = self.build(params)
-        backend, timeout = _backend(params)
+        settings = _run_settings(params, spice_options(params))
         net = build_network(Topology.of(xb, drive))
-        deck = write_netlist(xb, drive, network=net, options=spice_options(params) or None)
-        res = write_result_from_sim(xb, net, simulate(deck, backend=backend, timeout_s=timeout))
+        deck = write_netlist(xb, drive, network=net, options=dict(settings.options) or None)
+        res = write_result_from_sim(xb, net, simulate(deck, settings))
         sel_r, sel_c = scheme.selected(xb.rows, xb.cols)
         mask = np.zeros(xb.shape, dtype=bool)
         mask[np.ix_(sel_r, sel_c)] = True
@@ -392,15 +392,14 @@ class ValidateTask(_CrossbarTask):
             raise ParameterError(f"n_pulses = {n_pulses}: must be >= 1")
         sched = write_schedule(xb.shape, [tuple(c) for c in cells], float(params["amplitude_v"]),
                                scheme=params.get("scheme", "v/2"), pulse=_pulse(params), n_pulses=n_pulses)
-        _backend(params)
+        _run_settings(params)
         return xb, sched
 
     def run(self, params, *, base_dir, workdir):
         from memspice.validate import validate_update
 
         xb, sched = self.build(params)
-        backend, timeout = _backend(params)
-        figures = validate_update(xb, sched, backend=backend, timeout_s=timeout).figures()
+        figures = validate_update(xb, sched, settings=_run_settings(params)).figures()
         return {k: figures.get(k, float("nan")) for k in self.metrics}
 
 
@@ -449,7 +448,7 @@ class CalibrateTask(Task):
         engine = params.get("engine", "spice")
         if engine not in ("spice", "numpy"):
             raise ParameterError(f"engine = {engine!r}: choose 'spice' or 'numpy'")
-        backend, timeout = _backend(params)
+        run = _run_settings(params)
         in_array = "array_rows" in params or "array_cols" in params
         if engine == "numpy":
             if in_array:
@@ -459,9 +458,9 @@ class CalibrateTask(Task):
             from memspice.calibrate.inarray import SpiceArrayCell
 
             where = SpiceArrayCell(rows=params.get("array_rows", 32), cols=params.get("array_cols", 32),
-                                   wire_ohm=float(params.get("wire_ohm", 0.0)), backend=backend, timeout_s=timeout)
+                                   wire_ohm=float(params.get("wire_ohm", 0.0)), settings=run)
         else:
-            where = SpiceCell(backend=backend, timeout_s=timeout)
+            where = SpiceCell(backend=run.backend, timeout_s=run.timeout_s)
         return ref, train, family, where
 
     def check_points(self, points, *, base_dir):

@@ -24,6 +24,7 @@ from memspice.circuit.network import Topology
 from memspice.circuit.run import source_energy_j
 from memspice.circuit.spice_writer import write_netlist
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings, simulate
 from memspice.validate.schedule import PulseSchedule
 
 __all__ = ["CircuitUpdate", "run_schedule", "schedule_deck"]
@@ -69,13 +70,11 @@ def schedule_deck(crossbar: Crossbar, schedule: PulseSchedule, *, options: dict 
     return "\n".join(lines) + "\n", net
 
 
-def run_schedule(crossbar: Crossbar, schedule: PulseSchedule, *, backend: str = "subprocess",
-                 timeout_s: float = 600.0, options: dict | None = None) -> CircuitUpdate:
+def run_schedule(crossbar: Crossbar, schedule: PulseSchedule, settings: RunSettings | None = None) -> CircuitUpdate:
     """Transient of ``schedule`` on ``crossbar`` in ngspice (raises SpiceError & co. on failure)."""
-    from memspice.spice import simulate
-
-    deck, net = schedule_deck(crossbar, schedule, options=options)
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
+    settings = RunSettings() if settings is None else settings
+    deck, net = schedule_deck(crossbar, schedule, options=dict(settings.options) or None)
+    res = simulate(deck, settings)
     t = res.time
     R, C = crossbar.shape
     node = crossbar.model.spice_state_node

@@ -59,6 +59,7 @@ import numpy as np
 
 from memspice.config import check_table, read_toml
 from memspice.errors import ConfigError, MemspiceError
+from memspice.spice.settings import DEFAULT_TIMEOUT_S, RunSettings
 from memspice.validate import defaults
 
 __all__ = ["ValidateConfig", "validate_config_from_dict", "load_validate_config", "build_job", "run_job"]
@@ -118,7 +119,11 @@ class SurrogateSection:
 @dataclass(frozen=True)
 class SpiceSection:
     backend: str = "subprocess"
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def settings(self) -> RunSettings:
+        """The section as the RunSettings of the job's ngspice run."""
+        return RunSettings(backend=self.backend, timeout_s=self.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -252,7 +257,7 @@ def run_job(cfg: ValidateConfig, *, progress: bool = False):
             x0 = float(cands[int(np.argmin(m.conductance(cands)))])
         sur, cal = calibrated_surrogate(xb.model, sched, up, down, n_pulses=s.n_pulses, x0=x0, progress=progress)
         cal_summary = {k: v for k, v in cal.summary().items() if k != "fits"}
-    val = validate_update(xb, sched, sur, backend=cfg.spice.backend, timeout_s=cfg.spice.timeout_s)
+    val = validate_update(xb, sched, sur, settings=cfg.spice.settings())
     if cal_summary is not None:
         val.meta["calibration"] = cal_summary
     val.meta["config"] = cfg.to_dict()
