@@ -1,8 +1,11 @@
-"""Run a crossbar under a stimulus: reads with the nodal solver, ngspice or VACASK; writes with ngspice or VACASK."""
+"""Run a crossbar under a stimulus: reads with the nodal solver, ngspice or VACASK; writes with ngspice or VACASK.
+
+Both go through the one circuit runner (:mod:`memspice.circuit.transient`:
+deck writer of the engine, :func:`~memspice.circuit.transient.transient`).
+``write_result_from_sim`` and ``source_energy_j`` are re-exported from there.
+"""
 
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 
@@ -10,13 +13,11 @@ from memspice.circuit.crossbar import Crossbar
 from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
 from memspice.circuit.nodal import NodalSolver
 from memspice.circuit.results import ReadResult, WriteResult
-from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
-from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
+from memspice.circuit.transient import deck_writer, source_energy_j, transient, write_result_from_sim  # noqa: F401
 from memspice.errors import ParameterError
 from memspice.spice import ENGINES, RunSettings, simulate
 from memspice.spice.settings import SOLVERS
-
 
 
 def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | None = None, *, solver: str = "nodal",
@@ -40,7 +41,7 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | Non
     if solver not in ENGINES:
         raise ParameterError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}")
     settings = settings.replace(engine=solver)
-    write_deck = _dialect(crossbar, settings)
+    write_deck = deck_writer(crossbar, settings)
 
     drive0 = stimulus.drive(crossbar.rows, crossbar.cols, 0)
     net = build_network(Topology.of(crossbar, drive0))
@@ -90,19 +91,7 @@ def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadSti
     drive = _as_drive(crossbar, stimulus)
     if not drive.is_transient:
         raise ParameterError("write() needs a transient stimulus (a write scheme, a pulse train or a pulsed read)")
-    net = build_network(Topology.of(crossbar, drive))
-    write_deck = _dialect(crossbar, settings)
-    res = simulate(write_deck(crossbar, drive, network=net), settings)
-    return write_result_from_sim(crossbar, net, res,
-                                 state_node=device_state_node(crossbar.model) if settings.engine == "vacask" else None)
-
-
-def _dialect(crossbar: Crossbar, settings: RunSettings):
-    """The deck writer of ``settings.engine``; the VACASK device is compiled once up front."""
-    if settings.engine == "ngspice":
-        return functools.partial(write_netlist, options=dict(settings.options) or None)
-    lib = device_library(crossbar.model)
-    return functools.partial(write_vacask_netlist, device=lib, options=dict(settings.options) or None)
+    return transient(crossbar, drive, settings).write_result()
 
 
 def _as_drive(crossbar: Crossbar, stimulus) -> Drive:
@@ -115,44 +104,3 @@ def _as_drive(crossbar: Crossbar, stimulus) -> Drive:
     if isinstance(stimulus, (WriteScheme, CoincidenceTrain)):
         return stimulus.drive(crossbar.rows, crossbar.cols)
     raise ParameterError(f"unknown stimulus type {type(stimulus).__name__}")
-
-
-def write_result_from_sim(crossbar: Crossbar, net: Network, res, *, state_node: str | None = None) -> WriteResult:
-    """States, device voltages and source energies from a transient SimResult of a memspice deck.
-
-    ``state_node``: the device's internal state node (default: the ngspice
-    subcircuit's, ``model.spice_state_node``; a VACASK run has the Verilog-A one).
-    """
-    R, C = crossbar.rows, crossbar.cols
-    t = res.time
-    names = np.vectorize(net.name, otypes=[str])
-    vp = np.stack([res.v(n) for n in names(net.device_p).ravel()], axis=1)
-    vn = np.stack([res.v(n) for n in names(net.device_n).ravel()], axis=1)
-    v_cells = (vp - vn).reshape(t.size, R, C)
-    node = crossbar.model.spice_state_node if state_node is None else state_node
-    states = np.array([res.v(f"x{i}_{j}.{node}")[-1] for i in range(R) for j in range(C)]).reshape(R, C)
-    energy = {}
-    sources = [(f"Vrow{i}", n) for i, n in net.row_source.items()] + [(f"Vcol{j}", n) for j, n in net.col_source.items()]
-    sources += [(f"Vgate{i}", n) for i, n in net.gate_source.items()]
-    for src, n in sources:
-        energy[src] = source_energy_j(t, res.v(net.name(n)), -res.i(src))
-    i_cols = None
-    if net.ammeter:
-        i_cols = np.zeros((t.size, C))
-        for j in net.ammeter:
-            i_cols[:, j] = res.i(f"vsense{j}")
-    return WriteResult(time_s=t, states_before=crossbar.states.copy(), states_after=states, v_cells_v=v_cells,
-                       energy_j=energy, i_cols_a=i_cols)
-
-
-def source_energy_j(t_s, v_v, i_out_a) -> float:
-    """Energy ∫ v i dt (J) delivered by a source with voltage v and output current i on time grid t.
-
-    Between two time points ngspice's solution is linear in t (trapezoidal
-    integration of a PWL-driven circuit), so v i is quadratic there and
-    ∫ = h/6 (2 v0 i0 + v0 i1 + v1 i0 + 2 v1 i1) integrates it exactly, where the
-    plain trapezoid rule would be off by h^2/12 * (v i)'' on every edge.
-    """
-    t, v, i = (np.asarray(a, dtype=float) for a in (t_s, v_v, i_out_a))
-    h = np.diff(t)
-    return float(np.sum(h / 6 * (2 * v[:-1] * i[:-1] + v[:-1] * i[1:] + v[1:] * i[:-1] + 2 * v[1:] * i[1:])))

@@ -44,6 +44,7 @@ import numpy as np
 from memspice.circuit.crossbar import Crossbar
 from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
+from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive, Waveform
 from memspice.devices import stochastic_model_names
 from memspice.devices.verilog_render import STATE_NODE
@@ -215,11 +216,13 @@ def _saves(crossbar: Crossbar, net: Network, name) -> list[str]:
 
 
 def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: Network | None = None,
-                         options: dict | None = None, device=None) -> str:
+                         options: dict | None = None, device=None, saves: Saves | None = None) -> str:
     """The VACASK netlist for ``crossbar`` under ``drive``: ``op`` for a DC drive, ``tran`` for a transient.
 
     ``check``: run :func:`check_graph` on the element table first (as the ngspice writer).
     ``options``: VACASK ``options`` (name -> value), e.g. ``{"reltol": 1e-4}``.
+    ``saves``: the vectors a transient keeps (:class:`memspice.circuit.Saves`);
+    None: every node, source current and device state.
     ``device``: the compiled :class:`memspice.spice.osdi.OsdiModule` of the model
     (default: :func:`device_library`, compiled on first use and cached).
     A model with its own VACASK lines (:func:`has_vacask_lines`) writes its
@@ -312,14 +315,19 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     lines += ["", "control"]
     if options:
         lines.append("  options " + " ".join(f"{k}={_option(v)}" for k, v in options.items()))
-    saves = _saves(crossbar, net, name)
-    if drive.is_transient:
-        if own:
-            saves += [model.vacask_state_save(f"x{i}_{j}") for i in range(R) for j in range(C)]
-        else:
-            saves += [f'v("x{i}_{j}:{STATE_NODE}")' for i in range(R) for j in range(C)]
-    for k in range(0, len(saves), 16):
-        lines.append("  save " + " ".join(saves[k:k + 16]))
+    if saves is None or not drive.is_transient:
+        items = _saves(crossbar, net, name)
+        cells = [(i, j) for i in range(R) for j in range(C)] if drive.is_transient else []
+    else:
+        items = [f"i({s})" for s in saves.source_names(net)]
+        cells = saves.state_cells(R, C)
+        items += [f"v({n})" for n in saves.terminal_nodes(net)]
+    if own:
+        items += [model.vacask_state_save(f"x{i}_{j}") for i, j in cells]
+    else:
+        items += [f'v("x{i}_{j}:{STATE_NODE}")' for i, j in cells]
+    for k in range(0, len(items), 16):
+        lines.append("  save " + " ".join(items[k:k + 16]))
     if drive.is_transient:
         step = _num(drive.max_step_s)
         lines.append(f"  analysis tran1 tran step={step} stop={_num(drive.t_stop_s)} maxstep={step}")

@@ -14,7 +14,7 @@ Pulses: one :class:`~memspice.circuit.WriteScheme` pulse on the selected cell
 and V/3. Per-cell energies are ∫ v·i dt of each device, with i from the
 model's current equation at the device's simulated voltage and state
 (states read back from every subcircuit's state node over time); integrated
-with the rule of :func:`memspice.circuit.run.source_energy_j`, exact for piecewise-linear
+with the rule of :func:`memspice.circuit.transient.source_energy_j`, exact for piecewise-linear
 v and i (an ohmic cell under a PWL pulse).
 """
 
@@ -25,12 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memspice.circuit import Crossbar, PulseShape, ReadStimulus, WriteScheme
-from memspice.circuit.network import Topology, build_network
-from memspice.circuit.run import write_result_from_sim
-from memspice.circuit.spice_writer import write_netlist
+from memspice.circuit.transient import transient
 from memspice.energy.table import EnergyEntry, EnergyTable
 from memspice.errors import ParameterError
-from memspice.spice import RunSettings, simulate
+from memspice.spice import RunSettings
 
 
 def _default_read_pulse() -> PulseShape:
@@ -105,13 +103,8 @@ def describe_crossbar(crossbar: Crossbar, v_read_v: float) -> dict:
 
 def _transient(crossbar: Crossbar, drive, run: RunSettings):
     """(WriteResult, states over time (T, rows, cols)) of one transient."""
-    net = build_network(Topology.of(crossbar, drive))
-    deck = write_netlist(crossbar, drive, network=net)
-    res = simulate(deck, run)
-    wr = write_result_from_sim(crossbar, net, res)
-    node = crossbar.model.spice_state_node
-    states = np.stack([res.v(f"x{i}_{j}.{node}") for i in range(crossbar.rows) for j in range(crossbar.cols)], axis=1)
-    return wr, states.reshape(wr.time_s.size, crossbar.rows, crossbar.cols)
+    tr = transient(crossbar, drive, run)
+    return tr.write_result(), tr.states_over_time()
 
 
 def cell_energies_j(crossbar: Crossbar, time_s, v_cells_v, states) -> np.ndarray:

@@ -369,7 +369,7 @@ class CosimCheckpoints:
         x_sub = xt[: cfg.n_reads, in_idx]
         # update: sample 0, the rule's scaling (ALGORITHMS.md section 1, one sample: C^2 = eta / (BL dw_min))
         from memspice.circuit import PulseShape
-        from memspice.validate.schedule import coincidence_schedule, draw_coincidence
+        from memspice.circuit.schedule import coincidence_schedule, draw_coincidence
 
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_SEED_KEY, int(step))))
         x0, d0 = xt[0, in_idx], dt[0, out_idx]

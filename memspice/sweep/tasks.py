@@ -328,15 +328,10 @@ class WriteTask(_CrossbarTask):
         return xb, scheme, drive
 
     def run(self, params, *, base_dir, workdir):
-        from memspice.circuit import Topology, build_network, write_netlist
-        from memspice.circuit.run import write_result_from_sim
-        from memspice.spice import simulate
+        from memspice.circuit.transient import transient
 
         xb, scheme, drive = self.build(params)
-        settings = _run_settings(params, spice_options(params))
-        net = build_network(Topology.of(xb, drive))
-        deck = write_netlist(xb, drive, network=net, options=dict(settings.options) or None)
-        res = write_result_from_sim(xb, net, simulate(deck, settings))
+        res = transient(xb, drive, _run_settings(params, spice_options(params))).write_result()
         sel_r, sel_c = scheme.selected(xb.rows, xb.cols)
         mask = np.zeros(xb.shape, dtype=bool)
         mask[np.ix_(sel_r, sel_c)] = True
@@ -379,7 +374,7 @@ class ValidateTask(_CrossbarTask):
     metrics: tuple[str, ...] = _VALIDATE_FIGURES
 
     def build(self, params, cache=None):
-        from memspice.validate import write_schedule
+        from memspice.circuit.schedule import write_schedule
 
         model = _model(params, cache)
         xb = _crossbar(params, model)

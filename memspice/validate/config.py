@@ -191,7 +191,7 @@ def build_job(cfg: ValidateConfig):
     """(crossbar, schedule, surrogate builder) of a job; the surrogate is built by :func:`run_job`."""
     from memspice.circuit import Crossbar, PulseShape
     from memspice.devices import get_model
-    from memspice.validate.schedule import coincidence_schedule, write_schedule
+    from memspice.circuit.schedule import coincidence_schedule, write_schedule
 
     try:
         c = cfg.crossbar

@@ -10,7 +10,7 @@ from memspice.spice import RunSettings
 from memspice.validate.circuit_run import run_schedule
 from memspice.validate.predict import CellSurrogate, schedule_amplitudes, tabulated_surrogate
 from memspice.validate.result import UpdateValidation
-from memspice.validate.schedule import PulseSchedule
+from memspice.circuit.schedule import PulseSchedule
 
 __all__ = ["validate_update", "ir_drop_loss"]
 
