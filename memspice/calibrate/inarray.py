@@ -109,8 +109,8 @@ def array_deck(model, exp: PulseTrain, where: SpiceArrayCell, read_v: float):
 
 def array_run(model, exp: PulseTrain, where: SpiceArrayCell, read_v: float):
     """(crossbar, drive, saves, waveform) of ``exp`` on the selected cell of ``where``'s crossbar."""
-    from memspice.circuit.crossbar import Crossbar
     from memspice.circuit.saves import Saves
+    from memspice.circuit.spec import CrossbarSpec
     from memspice.circuit.stimulus import BIAS, Drive, Waveform
 
     wf = pulse_train_waveform(exp, read_v)
@@ -121,8 +121,8 @@ def array_run(model, exp: PulseTrain, where: SpiceArrayCell, read_v: float):
     states = np.full((where.rows, where.cols), x_others)
     i_sel, j_sel = where.selected
     states[i_sel, j_sel] = x0
-    xbar = Crossbar(model=model, states=states, cell="1R", row_wire_ohm=where.wire_ohm, col_wire_ohm=where.wire_ohm,
-                    driver_ohm=where.driver_ohm)
+    xbar = CrossbarSpec(model=model, states=states, cell="1R", wire_ohm=where.wire_ohm,
+                        driver_ohm=where.driver_ohm).build()
     # line levels at each corner: the selected row follows the full waveform
     # (pulses and reads); unselected lines follow the pulses only, scaled by the
     # scheme; the selected column stays at 0

@@ -93,21 +93,26 @@ def _crossbar_args(p) -> None:
     p.add_argument("--v-read", type=float, metavar="V", help="read voltage of every row (default: the model's v_read)")
 
 
-def _build(args):
-    from memspice.circuit import Crossbar, Readout
-    from memspice.devices import get_model
+def crossbar_spec(args, model_params: dict | None = None):
+    """The CrossbarSpec of the crossbar options (:func:`_crossbar_args`): random states from --seed unless --state."""
+    from memspice.circuit.spec import MODEL_RANGE, CrossbarSpec
 
-    model = get_model(args.model)
-    if args.state is None:
-        rng = np.random.default_rng(args.seed)
-        states = rng.uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
-    else:
-        states = np.full((args.rows, args.cols), args.state)
-    row_w = args.wire_ohm if args.row_wire_ohm is None else args.row_wire_ohm
-    col_w = args.wire_ohm if args.col_wire_ohm is None else args.col_wire_ohm
-    xb = Crossbar(model, states, cell=args.cell, row_wire_ohm=row_w, col_wire_ohm=col_w,
-                  contact_ohm=args.contact_ohm, driver_ohm=args.driver_ohm, readout=Readout(kind=args.readout))
-    v_read = model.v_read_v if args.v_read is None else args.v_read
+    return CrossbarSpec(
+        rows=args.rows, cols=args.cols, cell=args.cell, model=args.model, model_params=model_params or {},
+        wire_ohm=args.wire_ohm, row_wire_ohm=args.row_wire_ohm, col_wire_ohm=args.col_wire_ohm,
+        contact_ohm=args.contact_ohm, driver_ohm=args.driver_ohm, readout=args.readout,
+        state=args.state, state_range=MODEL_RANGE if args.state is None else None,
+    )
+
+
+def build_crossbar(args, model_params: dict | None = None):
+    """The crossbar of the command line (states drawn from numpy.random.default_rng(--seed))."""
+    return crossbar_spec(args, model_params).build(np.random.default_rng(args.seed))
+
+
+def _build(args):
+    xb = build_crossbar(args)
+    v_read = xb.model.v_read_v if args.v_read is None else args.v_read
     return xb, np.full(args.rows, v_read)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-import numpy as np
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
@@ -74,20 +73,12 @@ def register(subparsers) -> None:
 
 
 def _measure(args) -> int:
-    from memspice.circuit import Crossbar, PulseShape, Readout
-    from memspice.devices import get_model
+    from memspice.circuit import PulseShape
+    from memspice.commands.crossbar import build_crossbar
     from memspice.commands.spice_args import run_settings
     from memspice.energy import EnergySettings, measure_energy_table, save_table
 
-    model = get_model(args.model, **parse_assignments(args.param))
-    if args.state is None:
-        states = np.random.default_rng(args.seed).uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
-    else:
-        states = np.full((args.rows, args.cols), args.state)
-    row_w = args.wire_ohm if args.row_wire_ohm is None else args.row_wire_ohm
-    col_w = args.wire_ohm if args.col_wire_ohm is None else args.col_wire_ohm
-    xb = Crossbar(model, states, cell=args.cell, row_wire_ohm=row_w, col_wire_ohm=col_w, contact_ohm=args.contact_ohm,
-                  driver_ohm=args.driver_ohm, readout=Readout(kind=args.readout))
+    xb = build_crossbar(args, parse_assignments(args.param))
     edge = args.edge
     settings = EnergySettings(
         v_read_v=args.v_read, dac_levels=args.dac_levels,

@@ -226,12 +226,12 @@ def make_cosim(train_config, out_dir, rule, net, *, resume: bool = False) -> "Co
 # ----------------------------------------------------------------------------- the worker
 def _spice_job(job: dict) -> dict:
     """Runs in the worker: the reads and the update of one checkpoint in ngspice."""
-    from memspice.circuit import Crossbar, ReadStimulus, read
-    from memspice.devices import get_model
+    from memspice.circuit import ReadStimulus, read
+    from memspice.circuit.spec import CrossbarSpec
     from memspice.validate.circuit_run import run_schedule
 
-    model = get_model(job["model"], **job["model_params"])
-    xb = Crossbar(model, job["states"], row_wire_ohm=job["wire_ohm"], col_wire_ohm=job["wire_ohm"])
+    xb = CrossbarSpec(model=job["model"], model_params=job["model_params"], states=job["states"],
+                      wire_ohm=job["wire_ohm"]).build()
     t0 = time.perf_counter()
     rd = read(xb, ReadStimulus(job["v_reads"]), job["settings"], solver="ngspice")
     upd = run_schedule(xb, job["schedule"], job["settings"])

@@ -162,7 +162,7 @@ def _model(params: Mapping, cache: dict | None = None):
 
 
 def _crossbar(params: Mapping, model):
-    from memspice.circuit import Crossbar, Readout
+    from memspice.circuit.spec import MODEL_RANGE, CrossbarSpec
 
     rows, cols = params.get("rows", 4), params.get("cols", 4)
     for name, n in (("rows", rows), ("cols", cols)):
@@ -172,21 +172,23 @@ def _crossbar(params: Mapping, model):
         raise ParameterError(f"rows x cols = {rows} x {cols}: larger than the 512 x 512 a sweep point may simulate")
     if "state" in params and "state_seed" in params:
         raise ParameterError("give either state (every cell) or state_seed (random states), not both")
+    rng = None
     if "state_seed" in params:
         if params["state_seed"] < 0:
             raise ParameterError(f"state_seed = {params['state_seed']}: must be >= 0")
-        states = np.random.default_rng(params["state_seed"]).uniform(model.x_min, model.x_max, size=(rows, cols))
-    else:
-        states = np.full((rows, cols), float(params.get("state", model.x0_default)))
+        rng = np.random.default_rng(params["state_seed"])
     if "wire_ohm" in params and ("row_wire_ohm" in params or "col_wire_ohm" in params):
         raise ParameterError("give wire_ohm (both directions) or row_wire_ohm/col_wire_ohm, not both")
     wire = float(params.get("wire_ohm", 0.0))
-    return Crossbar(
-        model, states, cell=params.get("cell", "1R"),
+    spec = CrossbarSpec(
+        rows=rows, cols=cols, cell=params.get("cell", "1R"), model=model,
         row_wire_ohm=float(params.get("row_wire_ohm", wire)), col_wire_ohm=float(params.get("col_wire_ohm", wire)),
         contact_ohm=float(params.get("contact_ohm", 0.0)), driver_ohm=float(params.get("driver_ohm", 0.0)),
-        readout=Readout(kind=params.get("readout", "virtual_ground")),
+        readout=params.get("readout", "virtual_ground"),
+        state=float(params["state"]) if "state" in params else None,
+        state_range=MODEL_RANGE if rng is not None else None,
     )
+    return spec.build(rng)
 
 
 def _run_settings(params: Mapping, options: Mapping | None = None):

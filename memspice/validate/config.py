@@ -80,6 +80,19 @@ class CrossbarSection:
     state: float | None = None
     state_range: tuple | None = (0.4, 0.9)
 
+    def spec(self):
+        """The CrossbarSpec of this section: ``state`` wins over ``state_range``; no range = the model's whole range."""
+        from memspice.circuit.spec import MODEL_RANGE, CrossbarSpec
+
+        if self.state is not None:
+            states = {"state": float(self.state)}
+        else:
+            states = {"state_range": MODEL_RANGE if self.state_range is None else tuple(self.state_range)}
+        return CrossbarSpec(rows=self.rows, cols=self.cols, cell=self.cell, model=self.model,
+                            model_params=dict(self.model_params), wire_ohm=self.wire_ohm,
+                            row_wire_ohm=self.row_wire_ohm, col_wire_ohm=self.col_wire_ohm,
+                            contact_ohm=self.contact_ohm, driver_ohm=self.driver_ohm, **states)
+
 
 @dataclass(frozen=True)
 class PulseSection:
@@ -189,23 +202,13 @@ def default_cells(rows: int, cols: int, n: int = 6) -> list[tuple[int, int]]:
 
 def build_job(cfg: ValidateConfig):
     """(crossbar, schedule, surrogate builder) of a job; the surrogate is built by :func:`run_job`."""
-    from memspice.circuit import Crossbar, PulseShape
-    from memspice.devices import get_model
+    from memspice.circuit import PulseShape
     from memspice.circuit.schedule import coincidence_schedule, write_schedule
 
     try:
         c = cfg.crossbar
-        model = get_model(c.model, **dict(c.model_params))
         rng = np.random.default_rng(cfg.seed)
-        if c.state is not None:
-            states = np.full((c.rows, c.cols), float(c.state))
-        else:
-            lo, hi = (model.x_min, model.x_max) if c.state_range is None else (float(a) for a in c.state_range)
-            states = rng.uniform(lo, hi, size=(c.rows, c.cols))
-        xb = Crossbar(model, states, cell=c.cell,
-                      row_wire_ohm=c.wire_ohm if c.row_wire_ohm is None else c.row_wire_ohm,
-                      col_wire_ohm=c.wire_ohm if c.col_wire_ohm is None else c.col_wire_ohm,
-                      contact_ohm=c.contact_ohm, driver_ohm=c.driver_ohm)
+        xb = c.spec().build(rng)  # the states are the generator's first draw (a state_range)
         p = cfg.pulse
         pulse = PulseShape(width_s=p.width_s, rise_s=p.rise_s, fall_s=p.fall_s, delay_s=p.delay_s, tail_s=p.tail_s)
         u = cfg.update
