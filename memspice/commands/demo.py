@@ -102,7 +102,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
     rng = np.random.default_rng(seed)
     g_lo, g_hi = device.g_min_s, device.g_max_s
     # states inside the calibrated window (the surrogate's table covers [g_lo, g_hi])
-    from memspice.learn.cosim import states_for_conductance
+    from memspice.validate.cosim_tile import states_for_conductance
 
     x_lo, x_hi = sorted(states_for_conductance(model, np.array([g_lo * 1.02, g_hi * 0.9])))
     states = rng.uniform(x_lo, x_hi, size=(16, 16))

@@ -512,7 +512,7 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
         raise ConfigError("[tile] is given but rule.name = 'sgd' trains floating-point weights; remove [tile]")
     cosim = doc.get("cosim", {})
     if cosim:
-        from memspice.learn.cosim import cosim_config_from_table
+        from memspice.validate.cosim_config import cosim_config_from_table
 
         if cosim_config_from_table(cosim).enabled and rule.name == "sgd":
             raise ConfigError("[cosim] checkpoints run a layer's tile in SPICE; rule.name = 'sgd' has no tiles")
