@@ -12,7 +12,7 @@
 """
 
 from memspice.circuit.crossbar import AccessTransistor, Crossbar, Readout
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.nodal import NodalSolver, solve_read
 from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.run import read, write
@@ -25,9 +25,9 @@ from memspice.circuit.stimulus import (
 from memspice.circuit.transient import Transient, transient
 
 __all__ = [
-    "AccessTransistor", "BIAS", "CoincidenceDraw", "CoincidenceTrain", "Crossbar", "Drive", "Network", "NodalSolver",
+    "AccessTransistor", "BIAS", "CoincidenceDraw", "CoincidenceTrain", "Crossbar", "Drive", "ElementTable", "NodalSolver",
     "PulseSchedule", "PulseShape", "ReadResult", "ReadStimulus", "Readout", "SENSE", "Saves", "Topology", "Transient",
-    "Waveform", "WriteResult", "WriteScheme", "bernoulli_trains", "build_network", "check_graph",
+    "Waveform", "WriteResult", "WriteScheme", "bernoulli_trains", "build_elements", "check_graph",
     "coincidence_schedule", "draw_coincidence", "read", "solve_read", "to_graph", "transient", "write",
     "write_netlist", "write_schedule",
 ]

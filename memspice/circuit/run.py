@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.nodal import NodalSolver
 from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
@@ -44,7 +44,7 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | Non
     write_deck = deck_writer(crossbar, settings)
 
     drive0 = stimulus.drive(crossbar.rows, crossbar.cols, 0)
-    net = build_network(Topology.of(crossbar, drive0))
+    net = build_elements(Topology.of(crossbar, drive0))
     check_graph(to_graph(net))
     parts = []
     for k in range(stimulus.batch.shape[0]):
@@ -54,11 +54,11 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | Non
                         ("i_cols_a", "i_rows_a", "v_cells_v", "i_cells_a", "v_out_v")), solver=solver)
 
 
-def _vec(res, net: Network, node: int, index=0):
+def _vec(res, net: ElementTable, node: int, index=0):
     return res.v(net.name(node))[index]
 
 
-def _read_from_result(crossbar: Crossbar, net: Network, res) -> ReadResult:
+def _read_from_result(crossbar: Crossbar, net: ElementTable, res) -> ReadResult:
     R, C = crossbar.rows, crossbar.cols
     names = np.vectorize(net.name, otypes=[str])
     vp = np.array([res.v(n)[0] for n in names(net.device_p).ravel()]).reshape(R, C)

@@ -9,7 +9,7 @@ pasted in, so it runs from any directory. Element and node names follow
 from __future__ import annotations
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
 from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive
@@ -29,7 +29,7 @@ def _num(x: float) -> str:
     return _NUM.format(float(x))
 
 
-def save_cards(crossbar: Crossbar, net: Network, saves: Saves) -> list[str]:
+def save_cards(crossbar: Crossbar, net: ElementTable, saves: Saves) -> list[str]:
     """The ``.save`` cards of ``saves`` (eight vectors per card, so a human can read the deck)."""
     node = crossbar.model.spice_state_node
     items = [f"i({s})" for s in saves.source_names(net)]
@@ -38,7 +38,7 @@ def save_cards(crossbar: Crossbar, net: Network, saves: Saves) -> list[str]:
     return [".save " + " ".join(items[s:s + 8]) for s in range(0, len(items), 8)]
 
 
-def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: Network | None = None,
+def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: ElementTable | None = None,
                   options: dict | None = None, saves: Saves | None = None) -> str:
     """The deck for ``crossbar`` under ``drive``: ``.op`` for a DC drive, ``.tran`` for a transient.
 
@@ -47,7 +47,7 @@ def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, netwo
     ``options``: ngspice ``.options`` (name -> value), added to :data:`DEFAULT_OPTIONS`.
     ``saves``: the vectors a transient keeps (``.save`` cards); None keeps every vector.
     """
-    net = network if network is not None else build_network(Topology.of(crossbar, drive))
+    net = network if network is not None else build_elements(Topology.of(crossbar, drive))
     if check:
         check_graph(to_graph(net))
     name = net.name

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network
+from memspice.circuit.network import ElementTable, Topology, build_elements
 from memspice.circuit.results import WriteResult
 from memspice.circuit.saves import Saves
 from memspice.circuit.spice_writer import write_netlist
@@ -50,7 +50,7 @@ class Transient:
 
     crossbar: Crossbar
     drive: Drive
-    network: Network
+    network: ElementTable
     result: SimResult
     state_node: str
 
@@ -98,7 +98,7 @@ class Transient:
 
 
 def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = None, *,
-              saves: Saves | None = None, network: Network | None = None) -> Transient:
+              saves: Saves | None = None, network: ElementTable | None = None) -> Transient:
     """Run ``drive`` (a transient) on ``crossbar`` in ``settings.engine``; keep the vectors of ``saves``.
 
     ``saves``: None keeps every vector (ngspice) or what the readers use
@@ -108,13 +108,13 @@ def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = N
     settings = RunSettings() if settings is None else settings
     if not drive.is_transient:
         raise ParameterError("transient() needs a transient drive (a write scheme, a pulse train or a pulsed read)")
-    net = build_network(Topology.of(crossbar, drive)) if network is None else network
+    net = build_elements(Topology.of(crossbar, drive)) if network is None else network
     deck = deck_writer(crossbar, settings)(crossbar, drive, network=net, saves=saves)
     return Transient(crossbar=crossbar, drive=drive, network=net, result=simulate(deck, settings),
                      state_node=state_node_of(crossbar, settings))
 
 
-def write_result_from_sim(crossbar: Crossbar, net: Network, res, *, state_node: str | None = None) -> WriteResult:
+def write_result_from_sim(crossbar: Crossbar, net: ElementTable, res, *, state_node: str | None = None) -> WriteResult:
     """States, device voltages and source energies from a transient SimResult of a memspice deck.
 
     ``state_node``: the device's internal state node (default: the ngspice

@@ -3,7 +3,7 @@
 VACASK (the second circuit engine, :mod:`memspice.spice.vacask`) reads a
 Spectre-like netlist, not SPICE: ``name (nodes) master param=value``, models
 as OSDI libraries, analyses in a ``control`` block. This writer walks the same
-element table as the ngspice writer (:func:`memspice.circuit.network.build_network`),
+element table as the ngspice writer (:func:`memspice.circuit.network.build_elements`),
 so the two decks describe one circuit node for node; only the spelling differs:
 
 * the memristor is the model's Verilog-A module -- the shipped ``models/NAME.va``,
@@ -42,7 +42,7 @@ import re
 import numpy as np
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
 from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive, Waveform
@@ -194,14 +194,14 @@ def _source(w: Waveform) -> str:
     return source_params(w.t_s, w.v_v)
 
 
-def _node_names(net: Network):
+def _node_names(net: ElementTable):
     """A function node number -> name, through a table built once (a 256x256 deck names
-    ~1e6 terminals; Network.name's per-call search would take seconds)."""
+    ~1e6 terminals; ElementTable.name's per-call search would take seconds)."""
     table = [net.name(k) for k in range(net.layout.n)]
     return lambda node: table[int(node)]
 
 
-def _saves(crossbar: Crossbar, net: Network, name) -> list[str]:
+def _saves(crossbar: Crossbar, net: ElementTable, name) -> list[str]:
     """What memspice.circuit.run reads back, and nothing else (a 128x128 transient saving every
     node would write gigabytes): device terminals, source nodes, readout outputs, source and
     ammeter currents, and in a transient the device states."""
@@ -215,7 +215,7 @@ def _saves(crossbar: Crossbar, net: Network, name) -> list[str]:
     return items
 
 
-def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: Network | None = None,
+def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: ElementTable | None = None,
                          options: dict | None = None, device=None, saves: Saves | None = None) -> str:
     """The VACASK netlist for ``crossbar`` under ``drive``: ``op`` for a DC drive, ``tran`` for a transient.
 
@@ -231,7 +231,7 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     The transient's output step and largest step are both ``drive.max_step_s``,
     as in the ngspice deck (``.tran step stop 0 maxstep``).
     """
-    net = network if network is not None else build_network(Topology.of(crossbar, drive))
+    net = network if network is not None else build_elements(Topology.of(crossbar, drive))
     if check:
         check_graph(to_graph(net))
     model = crossbar.model

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memspice.circuit import Crossbar, build_network
+from memspice.circuit import Crossbar, build_elements
 from memspice.circuit.network import Topology
 from memspice.circuit.saves import Saves
 from memspice.circuit.spice_writer import write_netlist
@@ -55,7 +55,7 @@ def schedule_deck(crossbar: Crossbar, schedule: PulseSchedule, *, options: dict 
     """(deck text, element table) of ``schedule`` on ``crossbar`` with the reduced ``.save`` cards."""
     _check_shape(crossbar, schedule)
     drive = schedule.drive()
-    net = build_network(Topology.of(crossbar, drive))
+    net = build_elements(Topology.of(crossbar, drive))
     return write_netlist(crossbar, drive, network=net, options=options, saves=schedule_saves(schedule)), net
 
 
