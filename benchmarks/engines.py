@@ -71,19 +71,19 @@ def measure(sizes: list[int], ngspice_max: int) -> list[dict]:
         scheme = WriteScheme(0.3, sel, scheme="v/2", pulse=pulse)
         r: dict = {"array": f"{n}x{n}", "cells": n * n}
         nodal, r["read_nodal_s"] = _timed(lambda: read(xb, stim, solver="nodal"))
-        vc, r["read_vacask_s"] = _timed(lambda: read(xb, stim, solver="vacask", timeout_s=3600.0))
+        vc, r["read_vacask_s"] = _timed(lambda: read(xb, stim, RunSettings(timeout_s=3600.0), solver="vacask"))
         ref = nodal.i_cols_a
         r["read_vacask_vs_nodal"] = float(np.max(np.abs(vc.i_cols_a - ref)) / np.max(np.abs(ref)))
         print(f"{n:4d}x{n:<4d} read  nodal {r['read_nodal_s']:.3f} s  vacask {r['read_vacask_s']:.3f} s", flush=True)
-        wv, r["write_vacask_s"] = _timed(lambda: write(xb, scheme, engine="vacask", timeout_s=3600.0),
+        wv, r["write_vacask_s"] = _timed(lambda: write(xb, scheme, RunSettings(engine="vacask", timeout_s=3600.0)),
                                          r, "write_vacask_cpu_s")
         r["dx_selected_vacask"] = float(wv.states_after[sel] - wv.states_before[sel])
         r["time_points_vacask"] = int(wv.time_s.size)
         print(f"{n:4d}x{n:<4d} write vacask {r['write_vacask_s']:.3f} s (CPU {r['write_vacask_cpu_s']:.3f} s)",
               flush=True)
         if n <= ngspice_max:
-            _, r["read_ngspice_s"] = _timed(lambda: read(xb, stim, solver="ngspice", timeout_s=3600.0))
-            wn, r["write_ngspice_s"] = _timed(lambda: write(xb, scheme, engine="ngspice", timeout_s=3600.0),
+            _, r["read_ngspice_s"] = _timed(lambda: read(xb, stim, RunSettings(timeout_s=3600.0), solver="ngspice"))
+            wn, r["write_ngspice_s"] = _timed(lambda: write(xb, scheme, RunSettings(engine="ngspice", timeout_s=3600.0)),
                                               r, "write_ngspice_cpu_s")
             r["dx_selected_ngspice"] = float(wn.states_after[sel] - wn.states_before[sel])
             r["dx_selected_rel_diff"] = r["dx_selected_vacask"] / r["dx_selected_ngspice"] - 1

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from memspice.spice import RunSettings
 from memspice.circuit import Crossbar, NodalSolver, ReadStimulus, read
 from memspice.devices import get_model
 
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
                 k = batch if (n <= 32 and batch <= args.spice_batch) else min(batch, 2)
                 sub = ReadStimulus(st.batch[:k])
                 t0 = time.perf_counter()
-                sp = read(xb, sub, solver="ngspice", timeout_s=900)
+                sp = read(xb, sub, RunSettings(timeout_s=900), solver="ngspice")
                 t_spice = (time.perf_counter() - t0) * batch / k
                 note = "" if k == batch else f"ngspice time from {k} vectors x {batch // k}"
                 rel = max(_rel(nod.i_cols_a[:k], sp.i_cols_a), _rel(nod.v_cells_v[:k], sp.v_cells_v))

@@ -28,7 +28,7 @@ def measure(sizes: list[int]) -> list[dict]:
         xb = Crossbar.uniform(m, n, n, 0.5, row_wire_ohm=1.0, col_wire_ohm=1.0)
         scheme = WriteScheme(-0.25, (n - 1, n - 1), pulse=PulseShape(width_s=50e-9, rise_s=5e-9, fall_s=5e-9))
         t0 = time.perf_counter()
-        res = write(xb, scheme, timeout_s=3600.0)
+        res = write(xb, scheme, RunSettings(timeout_s=3600.0))
         t = time.perf_counter() - t0
         rows.append({"array": f"{n}x{n}", "cells": n * n, "time_s": t, "time_points": int(res.time_s.size),
                      "ms_per_time_point": 1e3 * t / res.time_s.size, "state_after": float(res.states_after[n - 1, n - 1]),

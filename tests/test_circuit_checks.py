@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from memspice.circuit.crossbar import Crossbar, Readout
-from memspice.circuit.network import Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import Topology, build_elements, check_graph, to_graph
 from memspice.circuit.nodal import NodalSolver, solve_read
 from memspice.circuit.stimulus import CoincidenceTrain, ReadStimulus, Waveform, WriteScheme
 from memspice.devices import get_model
@@ -78,7 +78,7 @@ def test_nodal_solver_refuses_1t1r():
 
 # ------------------------------------------------------------------ graph checks
 def _graph(**kw):
-    return to_graph(build_network(Topology(rows=2, cols=3, row_wire_ohm=1.0, col_wire_ohm=1.0, **kw)))
+    return to_graph(build_elements(Topology(rows=2, cols=3, row_wire_ohm=1.0, col_wire_ohm=1.0, **kw)))
 
 
 def test_well_formed_crossbars_pass_the_checks():
@@ -124,8 +124,8 @@ def test_zero_ohm_merge_that_joins_two_sources_is_a_short():
     # A driven column with ideal wires and driver: its source node merges into the column, and a
     # floating-row read cannot create a short; but a 1x1 write whose row and column are both
     # driven through 0 ohm is fine (the cell separates them). A 0-ohm path between two sources
-    # can only come from an edited network: check that build_network catches it via _check_sources.
-    net = build_network(Topology(rows=1, cols=1, col_modes=("driven",)))
+    # can only come from an edited network: check that build_elements catches it via _check_sources.
+    net = build_elements(Topology(rows=1, cols=1, col_modes=("driven",)))
     assert net.row_source[0] != net.col_source[0]
     g = to_graph(net)
     g.add_edge("r0_0", "c0_0", name="Rshort", kind="resistor", dc=True, drives=None, value=0.0)

@@ -12,7 +12,7 @@ from memspice.calibrate.modelfile import model_to_table
 from memspice.devices import get_model
 from memspice.errors import ConfigError
 from memspice.learn import config_from_dict, train
-from memspice.learn.cosim import cosim_config_from_table, states_for_conductance
+from memspice.validate.cosim import cosim_config_from_table, states_for_conductance
 from memspice.surrogate import tabulate_compact_model
 from memspice.validate import defaults
 
@@ -103,7 +103,7 @@ def test_resync_copies_the_circuit_conductances_into_the_tile(rng):
     # One checkpoint with resync on a small network: the tile's sub-block takes ngspice's
     # conductances after the update (devices move in the direction of their coincidence counts),
     # every device outside the sub-block keeps its value exactly.
-    from memspice.learn.cosim import CosimCheckpoints
+    from memspice.validate.cosim import CosimCheckpoints
     from memspice.learn.datasets import load_digits
     from memspice.learn.network import build_network
     from memspice.learn.rules import StochasticCoincidence

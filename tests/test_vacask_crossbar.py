@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memspice.spice import RunSettings
 from memspice.circuit import (
     CoincidenceTrain, Crossbar, PulseShape, ReadStimulus, Readout, WriteScheme, read, write,
 )
@@ -41,8 +42,8 @@ def _rel(a, b) -> float:
 
 def _three_way_read(xb: Crossbar, stim: ReadStimulus) -> None:
     nodal = read(xb, stim, solver="nodal")
-    ng = read(xb, stim, solver="ngspice", timeout_s=300)
-    vc = read(xb, stim, solver="vacask", timeout_s=300)
+    ng = read(xb, stim, RunSettings(timeout_s=300), solver="ngspice")
+    vc = read(xb, stim, RunSettings(timeout_s=300), solver="vacask")
     assert vc.solver == "vacask"
     for field in ("i_cols_a", "i_rows_a", "v_cells_v", "i_cells_a"):
         ref = getattr(nodal, field)
@@ -97,8 +98,8 @@ def test_non_preset_parameters_reach_the_device():
 
 
 def _state_changes(xb: Crossbar, stimulus):
-    ng = write(xb, stimulus, engine="ngspice", timeout_s=300)
-    vc = write(xb, stimulus, engine="vacask", timeout_s=300)
+    ng = write(xb, stimulus, RunSettings(engine="ngspice", timeout_s=300))
+    vc = write(xb, stimulus, RunSettings(engine="vacask", timeout_s=300))
     return ng, vc, ng.states_after - ng.states_before, vc.states_after - vc.states_before
 
 
@@ -170,7 +171,7 @@ def test_stochastic_model_has_no_vacask_netlist():
 def test_unknown_engine_is_refused():
     xb = _array(2)
     with pytest.raises(ParameterError, match="ngspice, vacask"):
-        write(xb, WriteScheme(0.3, (0, 0), pulse=PULSE), engine="xyce")
+        write(xb, WriteScheme(0.3, (0, 0), pulse=PULSE), RunSettings(engine="xyce"))
     with pytest.raises(ParameterError, match="nodal, ngspice, vacask"):
         read(xb, ReadStimulus(np.full(2, 0.1)), solver="xyce")
 
@@ -202,7 +203,7 @@ def test_cli_write_on_vacask_equals_the_library(capsys):
     doc = json.loads(capsys.readouterr().out)
     xb = Crossbar(get_model("vteam"), np.random.default_rng(3).uniform(0, 1, size=(5, 4)), row_wire_ohm=2.0,
                   col_wire_ohm=2.0)
-    ref = write(xb, WriteScheme(0.3, (1, 2), pulse=PulseShape(steps_per_edge=5)), engine="vacask")
+    ref = write(xb, WriteScheme(0.3, (1, 2), pulse=PulseShape(steps_per_edge=5)), RunSettings(engine="vacask"))
     np.testing.assert_allclose(doc["delta_states"], ref.states_after - ref.states_before, rtol=0, atol=1e-15)
     selected = next(g for g in doc["groups"] if g["cells"] == "selected")
     assert selected["mean_delta"] > 0.005  # +0.3 V for 10 ns switches VTEAM off by ~0.02

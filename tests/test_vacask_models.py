@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memspice.spice import RunSettings
 from memspice.devices import get_model, model_names
 from memspice.cell.testbench import drive
 from memspice.resources import data_file
@@ -71,7 +72,7 @@ control
   analysis tran1 tran step={edge / 5:.6g} stop={t[-1]:.15g} maxstep={edge / 5:.6g}
 endc
 """
-    res = simulate(deck, backend="vacask", timeout_s=60)
+    res = simulate(deck, RunSettings(engine="vacask", timeout_s=60))
     # The state is the potential of the module's internal node xs (see verilog_render).
     x_vacask = res.v("d1.xs")
     assert x_vacask[0] == pytest.approx(x0, abs=1e-9)  # the hold at x0 fixes the operating point

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memspice.spice import RunSettings
 from memspice.errors import SimulatorNotFound, SpiceError
 from memspice.spice import simulate
 from memspice.spice.osdi import VerilogACompileError, compile_va, compile_verilog_a, osdi_cache_dir
@@ -41,7 +42,7 @@ def test_compiled_resistor_divider_matches_hand_value(tmp_path):
     src.write_text(RESISTOR_VA.format(scale="1.0"))
     mod = compile_va(src, cache_dir=tmp_path / "cache")
     assert mod.modules == ("va_res",) and mod.path.suffix == ".osdi" and mod.path.is_absolute()
-    res = simulate(_divider(mod.path), backend="vacask")
+    res = simulate(_divider(mod.path), RunSettings(engine="vacask"))
     # Hand value: 1.2 V * 3.3k / 4.3k; per-instance r (type="instance") must reach each instance.
     assert res.scalar("v(out)") == pytest.approx(1.2 * 3.3e3 / 4.3e3, rel=1e-12)
     assert res.i("v1")[0] == pytest.approx(-1.2 / 4.3e3, rel=1e-9)
@@ -66,7 +67,7 @@ def test_cache_hit_and_recompile_on_edit(tmp_path, monkeypatch):
     third = compile_va(src)
     assert not third.cached and third.key != first.key and third.path != first.path
     # r1 conducts 2 V/1k, r2 2 V/3.3k: the ratio, hence V_out, is unchanged; the source current doubles.
-    res = simulate(_divider(third.path), backend="vacask")
+    res = simulate(_divider(third.path), RunSettings(engine="vacask"))
     assert res.scalar("v(out)") == pytest.approx(1.2 * 3.3e3 / 4.3e3, rel=1e-12)
     assert res.i("v1")[0] == pytest.approx(-2 * 1.2 / 4.3e3, rel=1e-9)
     # The first library is still valid for the first text.
@@ -134,7 +135,7 @@ control
   analysis tran1 tran step=10n stop=3u maxstep=10n
 endc
 """
-    res = simulate(deck, backend="vacask")
+    res = simulate(deck, RunSettings(engine="vacask"))
     t, x = res.time, res.v("d1.x")
     assert x[0] == pytest.approx(0.3, abs=1e-12)  # op point at the instance's x0, not the default 0.2
     # Analytic: x = x0 + k * integral of V dt over the trapezoidal pulse (rise/fall 10 ns, 1 us flat).

@@ -18,17 +18,17 @@ cell with the longest wires to its drivers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
 from memspice.calibrate.data import PulseData
 from memspice.calibrate.experiments import PulseTrainExperiment, pulse_train_waveform
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 
-__all__ = ["SpiceArrayCell", "array_deck"]
+__all__ = ["SpiceArrayCell", "array_deck", "array_run"]
 
-_SCHEMES = {"v/2": 0.5, "v/3": 1.0 / 3.0}
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,22 @@ class SpiceArrayCell:
     """Initial state of every other cell; None = the same as the calibrated cell's."""
     driver_ohm: float = 0.0
     """Output resistance of every line driver (ohm)."""
-    backend: str = "subprocess"
-    timeout_s: float = 1800.0
+    settings: RunSettings = field(default_factory=lambda: RunSettings().long())
+    """How ngspice runs; a whole pulse train on an array is a long transient (:meth:`RunSettings.long`)."""
     max_step_per_edge: int = 5
+    backend: InitVar[str | None] = None
+    """Transitional: the old ``backend=`` keyword (commands/calibrate.py); sets ``settings.backend``."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, backend: str | None = None) -> None:
+        if backend is not None:
+            object.__setattr__(self, "settings", self.settings.replace(backend=backend))
         if int(self.rows) != self.rows or int(self.cols) != self.cols or self.rows < 1 or self.cols < 1:
             raise ParameterError(f"SpiceArrayCell: rows = {self.rows!r}, cols = {self.cols!r} must be integers >= 1.")
         if not (np.isfinite(self.wire_ohm) and self.wire_ohm >= 0):
             raise ParameterError(f"SpiceArrayCell.wire_ohm = {self.wire_ohm!r}: must be a resistance >= 0 ohm.")
-        if self.scheme not in _SCHEMES:
+        from memspice.circuit.stimulus import BIAS
+
+        if self.scheme not in BIAS:
             raise ParameterError(f"SpiceArrayCell.scheme = {self.scheme!r}: choose 'v/2' or 'v/3'.")
         i, j = self.selected
         if not (0 <= i < self.rows and 0 <= j < self.cols):
@@ -72,11 +78,11 @@ class SpiceArrayCell:
         return f"ngspice, cell ({i}, {j}) of a {self.rows}x{self.cols} 1R crossbar, {self.wire_ohm:g} ohm/segment, {self.scheme}"
 
     def run_pulse_train(self, model, exp: PulseTrainExperiment) -> PulseData:
-        from memspice.spice import simulate
+        from memspice.circuit.transient import transient
 
         read_v = model.v_read_v if exp.read_v is None else exp.read_v
-        deck, wf = array_deck(model, exp, self, read_v)
-        res = simulate(deck, backend=self.backend, timeout_s=self.timeout_s)
+        xbar, drive, saves, wf = array_run(model, exp, self, read_v)
+        res = transient(xbar, drive, self.settings, saves=saves).result
         i, j = self.selected
         # current into column j's source = current down column j (ngspice's sign: into the + node)
         i_col = res.i(f"vcol{j}")
@@ -95,9 +101,17 @@ class SpiceArrayCell:
 
 def array_deck(model, exp: PulseTrainExperiment, where: SpiceArrayCell, read_v: float):
     """(deck text, waveform) of ``exp`` on the selected cell of ``where``'s crossbar."""
-    from memspice.circuit.crossbar import Crossbar
     from memspice.circuit.spice_writer import write_netlist
-    from memspice.circuit.stimulus import Drive, Waveform
+
+    xbar, drive, saves, wf = array_run(model, exp, where, read_v)
+    return write_netlist(xbar, drive, saves=saves), wf
+
+
+def array_run(model, exp: PulseTrainExperiment, where: SpiceArrayCell, read_v: float):
+    """(crossbar, drive, saves, waveform) of ``exp`` on the selected cell of ``where``'s crossbar."""
+    from memspice.circuit.saves import Saves
+    from memspice.circuit.spec import CrossbarSpec
+    from memspice.circuit.stimulus import BIAS, Drive, Waveform
 
     wf = pulse_train_waveform(exp, read_v)
     if np.any(np.isclose(wf.amplitudes_v, read_v)):
@@ -107,16 +121,15 @@ def array_deck(model, exp: PulseTrainExperiment, where: SpiceArrayCell, read_v: 
     states = np.full((where.rows, where.cols), x_others)
     i_sel, j_sel = where.selected
     states[i_sel, j_sel] = x0
-    xbar = Crossbar(model=model, states=states, cell="1R", row_wire_ohm=where.wire_ohm, col_wire_ohm=where.wire_ohm,
-                    driver_ohm=where.driver_ohm)
+    xbar = CrossbarSpec(model=model, states=states, cell="1R", wire_ohm=where.wire_ohm,
+                        driver_ohm=where.driver_ohm).build()
     # line levels at each corner: the selected row follows the full waveform
     # (pulses and reads); unselected lines follow the pulses only, scaled by the
     # scheme; the selected column stays at 0
     v = wf.v_v
     is_read = np.isclose(v, read_v) & (v != 0)
     pulses_only = np.where(is_read, 0.0, v)
-    f_row = _SCHEMES[where.scheme]
-    f_col = 0.5 if where.scheme == "v/2" else 2.0 / 3.0
+    f_row, f_col = BIAS[where.scheme]
     t = tuple(float(x) for x in wf.t_s)
     sel_row = Waveform(v_v=tuple(float(x) for x in v), t_s=t)
     half_row = Waveform(v_v=tuple(float(x) for x in f_row * pulses_only), t_s=t)
@@ -130,11 +143,7 @@ def array_deck(model, exp: PulseTrainExperiment, where: SpiceArrayCell, read_v: 
         max_step_s=wf.rise_s / where.max_step_per_edge,
         label=f"calibration pulse train on cell ({i_sel}, {j_sel}), {where.scheme}",
     )
-    deck = write_netlist(xbar, drive)
     # keep only what the calibration reads: the raw file of a 32 x 32 transient
     # with every node would be hundreds of MB
-    save = f".save i(vcol{j_sel}) v(x{i_sel}_{j_sel}.{model.spice_state_node})"
-    lines = deck.splitlines()
-    k = next(n for n, line in enumerate(lines) if line.lower().startswith(".tran"))
-    lines.insert(k, save)
-    return "\n".join(lines) + "\n", wf
+    saves = Saves(currents=(f"vcol{j_sel}",), states=((i_sel, j_sel),))
+    return xbar, drive, saves, wf

@@ -12,15 +12,22 @@
 """
 
 from memspice.circuit.crossbar import AccessTransistor, Crossbar, Readout
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.nodal import NodalSolver, solve_read
 from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.run import read, write
+from memspice.circuit.saves import Saves
+from memspice.circuit.schedule import CoincidenceDraw, PulseSchedule, coincidence_schedule, draw_coincidence, write_schedule
 from memspice.circuit.spice_writer import write_netlist
-from memspice.circuit.stimulus import SENSE, CoincidenceTrain, Drive, PulseShape, ReadStimulus, Waveform, WriteScheme
+from memspice.circuit.stimulus import (
+    BIAS, SENSE, CoincidenceTrain, Drive, PulseShape, ReadStimulus, Waveform, WriteScheme, bernoulli_trains,
+)
+from memspice.circuit.transient import Transient, transient
 
 __all__ = [
-    "AccessTransistor", "CoincidenceTrain", "Crossbar", "Drive", "Network", "NodalSolver", "PulseShape",
-    "ReadResult", "ReadStimulus", "Readout", "SENSE", "Topology", "Waveform", "WriteResult", "WriteScheme",
-    "build_network", "check_graph", "read", "solve_read", "to_graph", "write", "write_netlist",
+    "AccessTransistor", "BIAS", "CoincidenceDraw", "CoincidenceTrain", "Crossbar", "Drive", "ElementTable", "NodalSolver",
+    "PulseSchedule", "PulseShape", "ReadResult", "ReadStimulus", "Readout", "SENSE", "Saves", "Topology", "Transient",
+    "Waveform", "WriteResult", "WriteScheme", "bernoulli_trains", "build_elements", "check_graph",
+    "coincidence_schedule", "draw_coincidence", "read", "solve_read", "to_graph", "transient", "write",
+    "write_netlist", "write_schedule",
 ]

@@ -1,6 +1,6 @@
 """The crossbar's circuit as a table of elements on numbered nodes; graph and checks.
 
-One source of truth for the topology: :func:`build_network` lists every
+One source of truth for the topology: :func:`build_elements` lists every
 element (wire segments, drivers, contacts, devices, access transistors,
 readout) on integer node numbers. The SPICE writer prints it, the nodal solver
 assembles its conductance matrix from the same arrays, and :func:`to_graph`
@@ -158,7 +158,7 @@ class ResistorGroup:
 
 
 @dataclass(frozen=True, eq=False)
-class Network:
+class ElementTable:
     """The element table of one crossbar circuit (node numbers are already merged representatives)."""
 
     topology: Topology
@@ -183,7 +183,7 @@ class Network:
         return self.layout.name(int(node))
 
 
-def build_network(topo: Topology) -> Network:
+def build_elements(topo: Topology) -> ElementTable:
     """The element table of ``topo`` with every 0-ohm resistor merged away."""
     R, C = topo.rows, topo.cols
     L = _Layout(R, C)
@@ -247,7 +247,7 @@ def build_network(topo: Topology) -> Network:
             sense_node[int(j)] = int(L.line("out", j))
         elif ro == "sense_resistor":
             sense_node[int(j)] = tin
-    net = Network(
+    net = ElementTable(
         topology=topo, layout=L, rep=rep, resistors=resistors,
         cell_row_node=rep[rnode], cell_col_node=rep[cnode], device_p=rep[anode], device_n=rep[device_n],
         fet_d=rep[dnode] if onet else None, fet_g=np.broadcast_to(L.line("g")[:, None], (R, C)) if onet else None,
@@ -259,7 +259,7 @@ def build_network(topo: Topology) -> Network:
     return net
 
 
-def _check_sources(net: Network) -> None:
+def _check_sources(net: ElementTable) -> None:
     """Two sources on one node, or a source shorted to ground, after merging 0-ohm connections."""
     owners: dict[int, str] = {0: "ground"}
     sources = [(f"Vrow{i}", n) for i, n in net.row_source.items()] + [(f"Vcol{j}", n) for j, n in net.col_source.items()]
@@ -275,7 +275,7 @@ def _check_sources(net: Network) -> None:
 
 
 # ----------------------------------------------------------------------------- graph and checks
-def to_graph(net: Network, *, device_label: str = "device") -> nx.MultiGraph:
+def to_graph(net: ElementTable, *, device_label: str = "device") -> nx.MultiGraph:
     """The circuit as a networkx MultiGraph: nodes are node names, edges elements.
 
     Edge attributes: ``name`` (SPICE element name), ``kind`` (resistor, device,
@@ -349,3 +349,6 @@ def check_graph(g: nx.MultiGraph) -> None:
             f"node {lost[0]} has no DC path to ground ({len(lost)} such node(s), e.g. {', '.join(sorted(lost)[:5])}); "
             "connect it through a resistor, a driver or the readout"
         )
+
+
+build_network = build_elements  # transitional alias for devices/external_circuit.py (helper A's); delete at merge

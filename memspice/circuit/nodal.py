@@ -11,7 +11,7 @@ so ``G_UU`` (symmetric positive definite) is factorised once with SuperLU and
 every read vector costs one pair of triangular solves; B vectors are solved
 together as a (n_U, B) right-hand side.
 
-Elements, as built by :func:`memspice.circuit.network.build_network` (the
+Elements, as built by :func:`memspice.circuit.network.build_elements` (the
 same table the SPICE deck is written from):
   * wire segments, drivers and sense resistors: conductance 1/R;
   * a cell: device conductance g in series with the contact R_c, one
@@ -35,7 +35,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
 from memspice.circuit.crossbar import Crossbar, Readout
-from memspice.circuit.network import DRIVEN, FLOATING, SENSED, Network, Topology, build_network
+from memspice.circuit.network import DRIVEN, FLOATING, SENSED, ElementTable, Topology, build_elements
 from memspice.circuit.results import ReadResult
 from memspice.circuit.stimulus import Drive, ReadStimulus
 from memspice.errors import CircuitError, ParameterError
@@ -68,7 +68,7 @@ class NodalSolver:
         self.topology = topology
         self.conductance_s = g.copy()
         self.conductance_s.setflags(write=False)
-        self.network: Network = build_network(topology)
+        self.network: ElementTable = build_elements(topology)
         self._assemble()
 
     # ------------------------------------------------------------------ constructors

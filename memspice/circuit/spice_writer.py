@@ -9,8 +9,9 @@ pasted in, so it runs from any directory. Element and node names follow
 from __future__ import annotations
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
+from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive
 
 _NUM = "{:.17g}"  # round-trip exact numbers: the deck computes what the nodal solver computes
@@ -28,15 +29,25 @@ def _num(x: float) -> str:
     return _NUM.format(float(x))
 
 
-def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: Network | None = None,
-                  options: dict | None = None) -> str:
+def save_cards(crossbar: Crossbar, net: ElementTable, saves: Saves) -> list[str]:
+    """The ``.save`` cards of ``saves`` (eight vectors per card, so a human can read the deck)."""
+    node = crossbar.model.spice_state_node
+    items = [f"i({s})" for s in saves.source_names(net)]
+    items += [f"v(x{i}_{j}.{node})" for i, j in saves.state_cells(crossbar.rows, crossbar.cols)]
+    items += [f"v({n})" for n in saves.terminal_nodes(net)]
+    return [".save " + " ".join(items[s:s + 8]) for s in range(0, len(items), 8)]
+
+
+def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: ElementTable | None = None,
+                  options: dict | None = None, saves: Saves | None = None) -> str:
     """The deck for ``crossbar`` under ``drive``: ``.op`` for a DC drive, ``.tran`` for a transient.
 
     ``check``: build the networkx graph and run :func:`check_graph` first
     (floating nodes, missing DC paths, shorts, unconnected cells).
     ``options``: ngspice ``.options`` (name -> value), added to :data:`DEFAULT_OPTIONS`.
+    ``saves``: the vectors a transient keeps (``.save`` cards); None keeps every vector.
     """
-    net = network if network is not None else build_network(Topology.of(crossbar, drive))
+    net = network if network is not None else build_elements(Topology.of(crossbar, drive))
     if check:
         check_graph(to_graph(net))
     name = net.name
@@ -97,6 +108,8 @@ def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, netwo
     opts = {**DEFAULT_OPTIONS, **(options or {})}
     if opts:
         lines.append(".options " + " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in opts.items()))
+    if saves is not None and drive.is_transient:
+        lines += ["", "* ---- saved vectors (memspice.circuit.Saves)"] + save_cards(crossbar, net, saves)
     if drive.is_transient:
         step = drive.max_step_s
         lines.append(f".tran {_num(step)} {_num(drive.t_stop_s)} 0 {_num(step)}")

@@ -246,8 +246,11 @@ class ReadStimulus:
         )
 
 
-#: bias of unselected rows and columns, as fractions of V: (row, column)
-_SCHEMES = {"v/2": (0.5, 0.5), "v/3": (1 / 3, 2 / 3)}
+#: THE bias table of the half-select schemes: unselected rows and columns, as fractions of the
+#: write voltage V: (row, column). A selected cell sees V, a half-selected one V/2 (V/3), an
+#: unselected one 0 (-V/3), before IR drop. Write schemes, schedules and in-array calibration use it.
+BIAS = {"v/2": (0.5, 0.5), "v/3": (1 / 3, 2 / 3)}
+
 _TARGETS = ("cell", "row", "column")
 
 
@@ -274,8 +277,8 @@ class WriteScheme:
 
     def __post_init__(self):
         _finite("amplitude_v", self.amplitude_v)
-        if self.scheme not in _SCHEMES:
-            raise ParameterError(f"write scheme {self.scheme!r} is unknown; choose one of {', '.join(_SCHEMES)}")
+        if self.scheme not in BIAS:
+            raise ParameterError(f"write scheme {self.scheme!r} is unknown; choose one of {', '.join(BIAS)}")
         if self.target not in _TARGETS:
             raise ParameterError(f"write target {self.target!r} is unknown; choose one of {', '.join(_TARGETS)}")
 
@@ -295,7 +298,7 @@ class WriteScheme:
 
     def line_levels_v(self, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
         """Plateau voltage of every row (rows,) and column (cols,) (V)."""
-        f_r, f_c = _SCHEMES[self.scheme]
+        f_r, f_c = BIAS[self.scheme]
         sel_r, sel_c = self.selected(rows, cols)
         v_r = np.full(rows, f_r * self.amplitude_v)
         v_r[list(sel_r)] = self.amplitude_v
@@ -316,6 +319,27 @@ class WriteScheme:
             max_step_s=p.max_step_s,
             label=f"{self.scheme} write {self.target} {self.index}",
         )
+
+
+def check_draw(rng, bl) -> None:
+    """ParameterError unless ``rng`` is a numpy Generator and ``bl`` an integer >= 1."""
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
+    if int(bl) != bl or bl < 1:
+        raise ParameterError(f"bl (bit-stream length) = {bl!r} must be an integer >= 1")
+
+
+def bernoulli_trains(p_rows, q_cols, bl: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """THE Bernoulli draw of a coincidence update: (row_bits (BL, rows), col_bits (BL, cols)).
+
+    Row i fires in each of ``bl`` slots with probability ``p_rows[i]``, column
+    j with ``q_cols[j]`` (probabilities in [0, 1]). Draw order: all row bits
+    from ``rng.random((bl, rows))``, then all column bits.
+    """
+    check_draw(rng, bl)
+    p, q = np.asarray(p_rows, dtype=float), np.asarray(q_cols, dtype=float)
+    bl = int(bl)
+    return rng.random((bl, p.size)) < p, rng.random((bl, q.size)) < q
 
 
 @dataclass(frozen=True, eq=False)
@@ -356,19 +380,14 @@ class CoincidenceTrain:
     def draw(cls, p_rows, q_cols, bl: int, rng: np.random.Generator, *, amplitude_v: float,
              pulse: PulseShape | None = None, slot_s: float | None = None) -> "CoincidenceTrain":
         """Bernoulli bit streams: row i fires in each of ``bl`` slots with probability p_rows[i], column j with q_cols[j]."""
-        if not isinstance(rng, np.random.Generator):
-            raise ParameterError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
-        if int(bl) != bl or bl < 1:
-            raise ParameterError(f"bl (bit-stream length) = {bl!r} must be an integer >= 1")
+        check_draw(rng, bl)
         p, q = np.asarray(p_rows, dtype=float), np.asarray(q_cols, dtype=float)
         for name, a in (("p_rows", p), ("q_cols", q)):
             if a.ndim != 1 or np.any(~np.isfinite(a)) or np.any(a < 0) or np.any(a > 1):
                 raise ParameterError(f"{name} must be a 1-D array of probabilities in [0, 1], got {a}")
-        bl = int(bl)
-        return cls(
-            row_bits=rng.random((bl, p.size)) < p, col_bits=rng.random((bl, q.size)) < q,
-            amplitude_v=amplitude_v, pulse=pulse or PulseShape(), slot_s=slot_s,
-        )
+        row_bits, col_bits = bernoulli_trains(p, q, bl, rng)
+        return cls(row_bits=row_bits, col_bits=col_bits, amplitude_v=amplitude_v, pulse=pulse or PulseShape(),
+                   slot_s=slot_s)
 
     @property
     def bl(self) -> int:

@@ -3,7 +3,7 @@
 VACASK (the second circuit engine, :mod:`memspice.spice.vacask`) reads a
 Spectre-like netlist, not SPICE: ``name (nodes) master param=value``, models
 as OSDI libraries, analyses in a ``control`` block. This writer walks the same
-element table as the ngspice writer (:func:`memspice.circuit.network.build_network`),
+element table as the ngspice writer (:func:`memspice.circuit.network.build_elements`),
 so the two decks describe one circuit node for node; only the spelling differs:
 
 * the memristor is the model's Verilog-A module -- the shipped ``models/NAME.va``,
@@ -42,8 +42,9 @@ import re
 import numpy as np
 
 from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.network import Network, Topology, build_network, check_graph, to_graph
+from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
+from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive, Waveform
 from memspice.devices import stochastic_model_names
 from memspice.devices.verilog_render import STATE_NODE
@@ -193,14 +194,14 @@ def _source(w: Waveform) -> str:
     return source_params(w.t_s, w.v_v)
 
 
-def _node_names(net: Network):
+def _node_names(net: ElementTable):
     """A function node number -> name, through a table built once (a 256x256 deck names
-    ~1e6 terminals; Network.name's per-call search would take seconds)."""
+    ~1e6 terminals; ElementTable.name's per-call search would take seconds)."""
     table = [net.name(k) for k in range(net.layout.n)]
     return lambda node: table[int(node)]
 
 
-def _saves(crossbar: Crossbar, net: Network, name) -> list[str]:
+def _saves(crossbar: Crossbar, net: ElementTable, name) -> list[str]:
     """What memspice.circuit.run reads back, and nothing else (a 128x128 transient saving every
     node would write gigabytes): device terminals, source nodes, readout outputs, source and
     ammeter currents, and in a transient the device states."""
@@ -214,12 +215,14 @@ def _saves(crossbar: Crossbar, net: Network, name) -> list[str]:
     return items
 
 
-def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: Network | None = None,
-                         options: dict | None = None, device=None) -> str:
+def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: ElementTable | None = None,
+                         options: dict | None = None, device=None, saves: Saves | None = None) -> str:
     """The VACASK netlist for ``crossbar`` under ``drive``: ``op`` for a DC drive, ``tran`` for a transient.
 
     ``check``: run :func:`check_graph` on the element table first (as the ngspice writer).
     ``options``: VACASK ``options`` (name -> value), e.g. ``{"reltol": 1e-4}``.
+    ``saves``: the vectors a transient keeps (:class:`memspice.circuit.Saves`);
+    None: every node, source current and device state.
     ``device``: the compiled :class:`memspice.spice.osdi.OsdiModule` of the model
     (default: :func:`device_library`, compiled on first use and cached).
     A model with its own VACASK lines (:func:`has_vacask_lines`) writes its
@@ -228,7 +231,7 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     The transient's output step and largest step are both ``drive.max_step_s``,
     as in the ngspice deck (``.tran step stop 0 maxstep``).
     """
-    net = network if network is not None else build_network(Topology.of(crossbar, drive))
+    net = network if network is not None else build_elements(Topology.of(crossbar, drive))
     if check:
         check_graph(to_graph(net))
     model = crossbar.model
@@ -312,14 +315,19 @@ def write_vacask_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True
     lines += ["", "control"]
     if options:
         lines.append("  options " + " ".join(f"{k}={_option(v)}" for k, v in options.items()))
-    saves = _saves(crossbar, net, name)
-    if drive.is_transient:
-        if own:
-            saves += [model.vacask_state_save(f"x{i}_{j}") for i in range(R) for j in range(C)]
-        else:
-            saves += [f'v("x{i}_{j}:{STATE_NODE}")' for i in range(R) for j in range(C)]
-    for k in range(0, len(saves), 16):
-        lines.append("  save " + " ".join(saves[k:k + 16]))
+    if saves is None or not drive.is_transient:
+        items = _saves(crossbar, net, name)
+        cells = [(i, j) for i in range(R) for j in range(C)] if drive.is_transient else []
+    else:
+        items = [f"i({s})" for s in saves.source_names(net)]
+        cells = saves.state_cells(R, C)
+        items += [f"v({n})" for n in saves.terminal_nodes(net)]
+    if own:
+        items += [model.vacask_state_save(f"x{i}_{j}") for i, j in cells]
+    else:
+        items += [f'v("x{i}_{j}:{STATE_NODE}")' for i, j in cells]
+    for k in range(0, len(items), 16):
+        lines.append("  save " + " ".join(items[k:k + 16]))
     if drive.is_transient:
         step = _num(drive.max_step_s)
         lines.append(f"  analysis tran1 tran step={step} stop={_num(drive.t_stop_s)} maxstep={step}")

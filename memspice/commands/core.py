@@ -10,6 +10,7 @@ import numpy as np
 
 from memspice.commands.output import format_table, print_json
 from memspice.errors import DataError
+from memspice.commands.spice_args import add_timeout, run_settings
 from memspice.spice import BACKENDS, ngspice_info, simulate
 from memspice.spice.vacask_tools import vacask_info
 
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
     run.add_argument("--backend", choices=BACKENDS, default="subprocess",
                      help="subprocess: `ngspice -b` in a child process (default, isolated); "
                      "shared: libngspice in this process (faster for many small runs)")
-    run.add_argument("--timeout", type=float, default=120.0, metavar="S", help="kill the run after S seconds (default 120)")
+    add_timeout(run, "kill the run after S seconds")
     run.add_argument("--csv", type=Path, metavar="FILE", help="write the vectors to FILE (one column per vector)")
     run.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     run.set_defaults(func=_run)
@@ -62,7 +63,7 @@ def _doctor(args) -> int:
 def _run(args) -> int:
     if not args.netlist.is_file():
         raise DataError(f"netlist {args.netlist} does not exist")
-    result = simulate(args.netlist.read_text(), backend=args.backend, timeout_s=args.timeout)
+    result = simulate(args.netlist.read_text(), run_settings(args))
     names = list(result.vectors)
     if result.axis in names:  # the independent variable first
         names.remove(result.axis)

@@ -8,12 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from memspice.commands.output import format_table, print_json
+from memspice.commands.spice_args import SOLVERS, add_engine, add_timeout, run_settings
 from memspice.errors import ParameterError
-
-#: circuit engines and read solvers (memspice.circuit.run.ENGINES / SOLVERS; kept literal so
-#: `memspice --help` does not import the circuit stack)
-ENGINES = ("ngspice", "vacask")
-SOLVERS = ("nodal", *ENGINES)
 
 
 def register(subparsers) -> None:
@@ -29,8 +25,7 @@ def register(subparsers) -> None:
     net.add_argument("--stimulus", choices=("read", "v/2", "v/3"), default="read",
                      help="read (DC row voltages, default) or a V/2 / V/3 write pulse")
     _pulse_args(net, amplitude_v=1.0)
-    net.add_argument("--engine", choices=ENGINES, default="ngspice",
-                     help="dialect: an ngspice deck (default) or a VACASK netlist (compiles the model's Verilog-A)")
+    add_engine(net, "dialect: an ngspice deck (default) or a VACASK netlist (compiles the model's Verilog-A)")
     net.add_argument("-o", "--out", type=Path, help="write the deck to this file (default: standard output)")
     net.set_defaults(func=_netlist)
 
@@ -38,7 +33,7 @@ def register(subparsers) -> None:
     _crossbar_args(rd)
     rd.add_argument("--solver", choices=SOLVERS, default="nodal",
                     help="nodal (default), or a circuit engine: ngspice or vacask")
-    rd.add_argument("--timeout", type=float, default=300.0, metavar="S", help="simulator timeout in seconds (default 300)")
+    add_timeout(rd)
     rd.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     rd.set_defaults(func=_read)
 
@@ -48,8 +43,8 @@ def register(subparsers) -> None:
     _pulse_args(wr, amplitude_v=None)
     wr.add_argument("--steps-per-edge", type=int, default=50, metavar="N",
                     help="largest time step = shortest edge / N (default 50, at least 5)")
-    wr.add_argument("--engine", choices=ENGINES, default="ngspice", help="circuit engine (default ngspice)")
-    wr.add_argument("--timeout", type=float, default=600.0, metavar="S", help="simulator timeout in seconds (default 600)")
+    add_engine(wr)
+    add_timeout(wr)
     wr.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     wr.set_defaults(func=_write)
 
@@ -98,21 +93,26 @@ def _crossbar_args(p) -> None:
     p.add_argument("--v-read", type=float, metavar="V", help="read voltage of every row (default: the model's v_read)")
 
 
-def _build(args):
-    from memspice.circuit import Crossbar, Readout
-    from memspice.devices import get_model
+def crossbar_spec(args, model_params: dict | None = None):
+    """The CrossbarSpec of the crossbar options (:func:`_crossbar_args`): random states from --seed unless --state."""
+    from memspice.circuit.spec import MODEL_RANGE, CrossbarSpec
 
-    model = get_model(args.model)
-    if args.state is None:
-        rng = np.random.default_rng(args.seed)
-        states = rng.uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
-    else:
-        states = np.full((args.rows, args.cols), args.state)
-    row_w = args.wire_ohm if args.row_wire_ohm is None else args.row_wire_ohm
-    col_w = args.wire_ohm if args.col_wire_ohm is None else args.col_wire_ohm
-    xb = Crossbar(model, states, cell=args.cell, row_wire_ohm=row_w, col_wire_ohm=col_w,
-                  contact_ohm=args.contact_ohm, driver_ohm=args.driver_ohm, readout=Readout(kind=args.readout))
-    v_read = model.v_read_v if args.v_read is None else args.v_read
+    return CrossbarSpec(
+        rows=args.rows, cols=args.cols, cell=args.cell, model=args.model, model_params=model_params or {},
+        wire_ohm=args.wire_ohm, row_wire_ohm=args.row_wire_ohm, col_wire_ohm=args.col_wire_ohm,
+        contact_ohm=args.contact_ohm, driver_ohm=args.driver_ohm, readout=args.readout,
+        state=args.state, state_range=MODEL_RANGE if args.state is None else None,
+    )
+
+
+def build_crossbar(args, model_params: dict | None = None):
+    """The crossbar of the command line (states drawn from numpy.random.default_rng(--seed))."""
+    return crossbar_spec(args, model_params).build(np.random.default_rng(args.seed))
+
+
+def _build(args):
+    xb = build_crossbar(args)
+    v_read = xb.model.v_read_v if args.v_read is None else args.v_read
     return xb, np.full(args.rows, v_read)
 
 
@@ -138,7 +138,7 @@ def _read(args) -> int:
     from memspice.circuit import ReadStimulus, read
 
     xb, v = _build(args)
-    res = read(xb, ReadStimulus(v), solver=args.solver, timeout_s=args.timeout)
+    res = read(xb, ReadStimulus(v), run_settings(args), solver=args.solver)
     ideal = v @ xb.conductances_s()
     if args.json:
         print_json({"crossbar": xb.describe(), "solver": args.solver, "v_rows_v": v, "i_cols_a": res.i_cols_a[0],
@@ -155,7 +155,7 @@ def _write(args) -> int:
 
     xb, _ = _build(args)
     ws = _write_scheme(args, args.scheme, args.steps_per_edge)
-    res = write(xb, ws, engine=args.engine, timeout_s=args.timeout)
+    res = write(xb, ws, run_settings(args))
     delta = res.states_after - res.states_before
     sel_r, sel_c = ws.selected(xb.rows, xb.cols)
     selected = np.zeros(xb.shape, bool)

@@ -64,7 +64,8 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
     """Run the demo into ``out_dir`` (must not hold an earlier demo run); returns the summary document."""
     from memspice.calibrate import PulseTrainExperiment, SpiceCell, calibrate_compact_model, save_calibration
     from memspice.calibrate.modelfile import model_to_table
-    from memspice.circuit import Crossbar, PulseShape
+    from memspice.circuit import PulseShape
+    from memspice.circuit.spec import CrossbarSpec
     from memspice.devices import get_model
     from memspice.learn import config_from_dict, train
     from memspice.validate import (
@@ -101,7 +102,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
     rng = np.random.default_rng(seed)
     g_lo, g_hi = device.g_min_s, device.g_max_s
     # states inside the calibrated window (the surrogate's table covers [g_lo, g_hi])
-    from memspice.learn.cosim import states_for_conductance
+    from memspice.validate.cosim_tile import states_for_conductance
 
     x_lo, x_hi = sorted(states_for_conductance(model, np.array([g_lo * 1.02, g_hi * 0.9])))
     states = rng.uniform(x_lo, x_hi, size=(16, 16))
@@ -116,7 +117,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
 
     validations = {}
     for label, wire in (("write", 0.01), ("write-1ohm", 1.0)):
-        xb = Crossbar(model, states, row_wire_ohm=wire, col_wire_ohm=wire)
+        xb = CrossbarSpec(model=model, states=states, wire_ohm=wire).build()
         v = validate_update(xb, sched, surrogate_for(sched))
         v.write_outputs(out / f"validate-{label}")
         validations[label] = v
@@ -124,7 +125,7 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
     d = rng.uniform(-1, 1, 16)
     csched, _ = coincidence_schedule(x, d, amplitude_up_v=up, amplitude_down_v=down, bl=10, c_x=0.8, c_d=0.8,
                                      rng=rng, pulse=pulse)
-    xb = Crossbar(model, states, row_wire_ohm=0.01, col_wire_ohm=0.01)
+    xb = CrossbarSpec(model=model, states=states, wire_ohm=0.01).build()
     v = validate_update(xb, csched, surrogate_for(csched))
     v.write_outputs(out / "validate-coincidence")
     validations["coincidence"] = v

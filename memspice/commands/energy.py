@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-import numpy as np
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
@@ -20,6 +19,7 @@ def _floats(text: str) -> tuple[float, ...]:
 
 def register(subparsers) -> None:
     from memspice.commands.crossbar import _crossbar_args
+    from memspice.commands.spice_args import add_backend, add_timeout
 
     en = subparsers.add_parser(
         "energy", help="energy per read and per programming pulse (ngspice), and energy per epoch of a run",
@@ -43,8 +43,8 @@ def register(subparsers) -> None:
     m.add_argument("--edge", type=float, default=1e-9, metavar="S",
                    help="rise and fall of read and write pulses (default 1 ns; bit slots use a tenth)")
     m.add_argument("--no-backward", action="store_true", help="skip the transposed (backward) read")
-    m.add_argument("--backend", choices=("subprocess", "shared"), default="subprocess", help="ngspice backend")
-    m.add_argument("--timeout", type=float, default=600.0, metavar="S", help="ngspice timeout per run (default 600)")
+    add_backend(m)
+    add_timeout(m, "ngspice timeout per run")
     m.add_argument("-o", "--out", type=Path, default=Path("energy.toml"),
                    help="table file (.toml; a .csv is written beside it; default energy.toml)")
     m.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
@@ -73,19 +73,12 @@ def register(subparsers) -> None:
 
 
 def _measure(args) -> int:
-    from memspice.circuit import Crossbar, PulseShape, Readout
-    from memspice.devices import get_model
+    from memspice.circuit import PulseShape
+    from memspice.commands.crossbar import build_crossbar
+    from memspice.commands.spice_args import run_settings
     from memspice.energy import EnergySettings, measure_energy_table, save_table
 
-    model = get_model(args.model, **parse_assignments(args.param))
-    if args.state is None:
-        states = np.random.default_rng(args.seed).uniform(model.x_min, model.x_max, size=(args.rows, args.cols))
-    else:
-        states = np.full((args.rows, args.cols), args.state)
-    row_w = args.wire_ohm if args.row_wire_ohm is None else args.row_wire_ohm
-    col_w = args.wire_ohm if args.col_wire_ohm is None else args.col_wire_ohm
-    xb = Crossbar(model, states, cell=args.cell, row_wire_ohm=row_w, col_wire_ohm=col_w, contact_ohm=args.contact_ohm,
-                  driver_ohm=args.driver_ohm, readout=Readout(kind=args.readout))
+    xb = build_crossbar(args, parse_assignments(args.param))
     edge = args.edge
     settings = EnergySettings(
         v_read_v=args.v_read, dac_levels=args.dac_levels,
@@ -96,7 +89,7 @@ def _measure(args) -> int:
         write_pulse=PulseShape(width_s=args.write_width, rise_s=edge, fall_s=edge, delay_s=edge, tail_s=edge),
         backward=not args.no_backward,
     )
-    table = measure_energy_table(xb, settings, backend=args.backend, timeout_s=args.timeout)
+    table = measure_energy_table(xb, settings, run_settings(args))
     table.description["command"] = measure_command(args)  # provenance: the command that remakes this table
     toml_path, csv_path = save_table(table, args.out)
     if args.json:

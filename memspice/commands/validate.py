@@ -8,6 +8,7 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
+from memspice.spice.settings import DEFAULT_TIMEOUT_S
 
 
 def register(subparsers) -> None:
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("--surrogate", choices=("tabulated", "calibrated"),
                    help="surrogate: tabulated from the compact model (default) or calibrated against ngspice")
     p.add_argument("--seed", type=int, help="seed of the states and pulse trains (default 1)")
-    p.add_argument("--timeout", type=float, metavar="S", help="ngspice timeout (default 600)")
+    p.add_argument("--timeout", type=float, metavar="S", help=f"ngspice timeout (default {DEFAULT_TIMEOUT_S:g})")
     p.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
     p.set_defaults(func=_validate)
 

@@ -14,7 +14,7 @@ Pulses: one :class:`~memspice.circuit.WriteScheme` pulse on the selected cell
 and V/3. Per-cell energies are ∫ v·i dt of each device, with i from the
 model's current equation at the device's simulated voltage and state
 (states read back from every subcircuit's state node over time); integrated
-with the rule of :func:`memspice.circuit.run.source_energy_j`, exact for piecewise-linear
+with the rule of :func:`memspice.circuit.transient.source_energy_j`, exact for piecewise-linear
 v and i (an ohmic cell under a PWL pulse).
 """
 
@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memspice.circuit import Crossbar, PulseShape, ReadStimulus, WriteScheme
-from memspice.circuit.network import Topology, build_network
-from memspice.circuit.run import write_result_from_sim
-from memspice.circuit.spice_writer import write_netlist
+from memspice.circuit.transient import transient
 from memspice.energy.table import EnergyEntry, EnergyTable
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 
 
 def _default_read_pulse() -> PulseShape:
@@ -102,17 +101,10 @@ def describe_crossbar(crossbar: Crossbar, v_read_v: float) -> dict:
     }
 
 
-def _transient(crossbar: Crossbar, drive, backend: str, timeout_s: float):
+def _transient(crossbar: Crossbar, drive, run: RunSettings):
     """(WriteResult, states over time (T, rows, cols)) of one transient."""
-    from memspice.spice import simulate
-
-    net = build_network(Topology.of(crossbar, drive))
-    deck = write_netlist(crossbar, drive, network=net)
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
-    wr = write_result_from_sim(crossbar, net, res)
-    node = crossbar.model.spice_state_node
-    states = np.stack([res.v(f"x{i}_{j}.{node}") for i in range(crossbar.rows) for j in range(crossbar.cols)], axis=1)
-    return wr, states.reshape(wr.time_s.size, crossbar.rows, crossbar.cols)
+    tr = transient(crossbar, drive, run)
+    return tr.write_result(), tr.states_over_time()
 
 
 def cell_energies_j(crossbar: Crossbar, time_s, v_cells_v, states) -> np.ndarray:
@@ -124,7 +116,7 @@ def cell_energies_j(crossbar: Crossbar, time_s, v_cells_v, states) -> np.ndarray
     return np.sum(h / 6 * (2 * v0 * i0 + v0 * i1 + v1 * i0 + 2 * v1 * i1), axis=0)
 
 
-def _read_entries(crossbar, direction, settings, v_read, backend, timeout_s) -> list[EnergyEntry]:
+def _read_entries(crossbar, direction, settings, v_read, run: RunSettings) -> list[EnergyEntry]:
     from memspice.circuit import write
 
     out = []
@@ -133,7 +125,7 @@ def _read_entries(crossbar, direction, settings, v_read, backend, timeout_s) -> 
                                     ("stochastic", (1.0,), settings.bit_pulse)):
         for u in levels:
             stim = ReadStimulus(np.full(rows, u * v_read), pulse=pulse)
-            res = write(crossbar, stim, backend=backend, timeout_s=timeout_s)
+            res = write(crossbar, stim, run)
             total = res.total_energy_j
             kw = dict(kind="read", voltage_v=v_read, width_s=pulse.width_s, rise_s=pulse.rise_s, fall_s=pulse.fall_s,
                       total_j=total, per_cell_j=total / (rows * cols), direction=direction, level=u,
@@ -143,7 +135,7 @@ def _read_entries(crossbar, direction, settings, v_read, backend, timeout_s) -> 
                 out.append(EnergyEntry(encoding="binary", **kw))  # a binary read is the full-scale level
     if not any(e.encoding == "binary" for e in out):  # no full-scale DAC level: measure it
         stim = ReadStimulus(np.full(rows, v_read), pulse=settings.read_pulse)
-        total = write(crossbar, stim, backend=backend, timeout_s=timeout_s).total_energy_j
+        total = write(crossbar, stim, run).total_energy_j
         p = settings.read_pulse
         out.append(EnergyEntry(kind="read", voltage_v=v_read, width_s=p.width_s, rise_s=p.rise_s, fall_s=p.fall_s,
                                total_j=total, per_cell_j=total / (rows * cols), direction=direction, level=1.0,
@@ -151,7 +143,7 @@ def _read_entries(crossbar, direction, settings, v_read, backend, timeout_s) -> 
     return out
 
 
-def _pulse_entries(crossbar, settings, backend, timeout_s) -> list[EnergyEntry]:
+def _pulse_entries(crossbar, settings, run: RunSettings) -> list[EnergyEntry]:
     rows, cols = crossbar.rows, crossbar.cols
     i0, j0 = settings.selected if settings.selected is not None else (rows // 2, cols // 2)
     same_row = np.zeros((rows, cols), dtype=bool)
@@ -166,7 +158,7 @@ def _pulse_entries(crossbar, settings, backend, timeout_s) -> list[EnergyEntry]:
     for scheme in settings.schemes:
         for amp in settings.write_amplitudes_v:
             ws = WriteScheme(amp, (i0, j0), target="cell", scheme=scheme, pulse=p)
-            wr, states = _transient(crossbar, ws.drive(rows, cols), backend, timeout_s)
+            wr, states = _transient(crossbar, ws.drive(rows, cols), run)
             e = cell_energies_j(crossbar, wr.time_s, wr.v_cells_v, states)
             out.append(EnergyEntry(
                 kind="pulse", voltage_v=amp, width_s=p.width_s, rise_s=p.rise_s, fall_s=p.fall_s,
@@ -177,21 +169,25 @@ def _pulse_entries(crossbar, settings, backend, timeout_s) -> list[EnergyEntry]:
     return out
 
 
-def measure_energy_table(crossbar: Crossbar, settings: EnergySettings | None = None, *, backend: str = "subprocess",
-                         timeout_s: float = 600.0) -> EnergyTable:
-    """Run the read and pulse transients of ``settings`` on ``crossbar`` in ngspice; the table with its description."""
+def measure_energy_table(crossbar: Crossbar, settings: EnergySettings | None = None,
+                         run: RunSettings | None = None) -> EnergyTable:
+    """Run the read and pulse transients of ``settings`` on ``crossbar`` in ngspice; the table with its description.
+
+    ``run``: how ngspice runs (backend, time limit; default RunSettings()).
+    """
     settings = EnergySettings() if settings is None else settings
+    run = RunSettings() if run is None else run
     v_read = crossbar.model.v_read_v if settings.v_read_v is None else float(settings.v_read_v)
-    entries = _read_entries(crossbar, "forward", settings, v_read, backend, timeout_s)
+    entries = _read_entries(crossbar, "forward", settings, v_read, run)
     if settings.backward:
-        entries += _read_entries(transpose_crossbar(crossbar), "backward", settings, v_read, backend, timeout_s)
-    entries += _pulse_entries(crossbar, settings, backend, timeout_s)
+        entries += _read_entries(transpose_crossbar(crossbar), "backward", settings, v_read, run)
+    entries += _pulse_entries(crossbar, settings, run)
     description = describe_crossbar(crossbar, v_read)
     description["settings"] = {
         "dac_levels": list(settings.dac_levels),
         "read_pulse": _pulse_dict(settings.read_pulse), "bit_pulse": _pulse_dict(settings.bit_pulse),
         "write_pulse": _pulse_dict(settings.write_pulse), "write_amplitudes_v": list(settings.write_amplitudes_v),
-        "schemes": list(settings.schemes), "backend": backend,
+        "schemes": list(settings.schemes), "backend": run.backend,
     }
     return EnergyTable(description=description, entries=tuple(entries))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memspice.energy.counters_csv import read_counters_csv
 from memspice.energy.estimate import PARTS, EnergyModel
 
 
@@ -11,11 +12,10 @@ def estimate_run(run_dir: str | Path, model: EnergyModel) -> list[dict]:
     """One dict per epoch: ``epoch``, ``energy_<part>`` (J) summed over layers, and ``layers``.
 
     Reads ``counters.csv`` of the run folder (written by the trainer's
-    :class:`~memspice.learn.counters.RunAccounting`), so any energy table can
+    the trainer's operation counting; read by
+    :func:`memspice.energy.counters_csv.read_counters_csv`), so any energy table can
     be applied after training.
     """
-    from memspice.learn.counters import read_counters_csv
-
     rows = read_counters_csv(Path(run_dir) / "counters.csv")
     out = []
     for epoch in sorted({r["epoch"] for r in rows}):

@@ -151,7 +151,7 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
         )
     cosim = doc.get("cosim", {})
     if cosim:
-        from memspice.learn.cosim import cosim_config_from_table
+        from memspice.validate.cosim_config import cosim_config_from_table
 
         if cosim_config_from_table(cosim).enabled and not analog:
             raise ConfigError(f"[cosim] checkpoints run a layer's tile in SPICE; rule.name = {rule.name!r} has no tiles")

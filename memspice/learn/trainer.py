@@ -164,7 +164,7 @@ def train(
             },
         )
 
-    from memspice.learn.cosim import make_cosim
+    from memspice.validate.cosim import make_cosim
 
     cosim = make_cosim(config, out_dir, rule, net, resume=resume)  # None unless [cosim] every_steps > 0
     from memspice.learn.counters import RunAccounting  # operation counters and energy per epoch (issue 14)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memspice.errors import ParameterError, SimulatorNotFound, SpiceError, SpiceTimeout
+from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.spice.vacask_messages import strip_ansi, tool_error
 from memspice.spice.vacask_tools import find_openvaf, openvaf_version
 
@@ -92,7 +93,7 @@ def osdi_cache_dir() -> Path:
 
 
 def compile_va(source: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
-               target_cpu: str = DEFAULT_TARGET_CPU, timeout_s: float = 300.0) -> OsdiModule:
+               target_cpu: str = DEFAULT_TARGET_CPU, timeout_s: float = DEFAULT_TIMEOUT_S) -> OsdiModule:
     """Compile the Verilog-A file ``source`` to OSDI, or return the cached library.
 
     Compiler errors raise VerilogACompileError carrying openvaf-r's message and
@@ -107,7 +108,7 @@ def compile_va(source: str | os.PathLike, *, cache_dir: str | os.PathLike | None
 
 
 def compile_verilog_a(text: str, name: str, *, cache_dir: str | os.PathLike | None = None,
-                      target_cpu: str = DEFAULT_TARGET_CPU, timeout_s: float = 300.0) -> OsdiModule:
+                      target_cpu: str = DEFAULT_TARGET_CPU, timeout_s: float = DEFAULT_TIMEOUT_S) -> OsdiModule:
     """Compile Verilog-A ``text`` (e.g. ``CompactModel.verilog_a()``) to OSDI, cached.
 
     ``name`` names the files in the cache (``NAME-HASH.va``/``.osdi``).

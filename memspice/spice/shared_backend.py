@@ -18,6 +18,7 @@ import numpy as np
 from memspice.errors import SimulatorNotFound, SpiceError, SpiceTimeout
 from memspice.spice.messages import raise_for_output
 from memspice.spice.result import SimResult, analysis_from_plotname
+from memspice.spice.settings import DEFAULT_TIMEOUT_S
 
 _PYSPICE_LOGGER = "PySpice.Spice.NgSpice.Shared.NgSpiceShared"
 
@@ -115,7 +116,7 @@ class NgspiceShared:
                 self._clean()
             self._ngs = None
 
-    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult:
+    def run(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> SimResult:
         with _LIBRARY_LOCK, _quiet_pyspice():
             ngs = self._handle()
             self._clean()

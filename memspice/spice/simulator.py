@@ -8,6 +8,7 @@ from typing import Protocol
 
 from memspice.errors import ParameterError, SimulatorNotFound
 from memspice.spice.result import SimResult
+from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, PROBE_TIMEOUT_S, RunSettings
 from memspice.spice.shared_backend import NgspiceShared
 from memspice.spice.subprocess_backend import NgspiceSubprocess, find_ngspice
 from memspice.spice.vacask import Vacask
@@ -18,31 +19,31 @@ class Simulator(Protocol):
 
     name: str
 
-    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult: ...
-
-
-BACKENDS = ("subprocess", "shared")
-ENGINES = ("ngspice", "vacask")  # circuit engines; "vacask" runs VACASK's own netlist dialect, not an ngspice deck
+    def run(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> SimResult: ...
 
 
 def get_simulator(backend: str = "subprocess") -> Simulator:
-    """A simulator by name: ``subprocess`` (``ngspice -b``, isolated) or ``shared`` (libngspice in-process)."""
+    """A simulator by name: ``subprocess`` (``ngspice -b``, isolated), ``shared`` (libngspice in-process) or ``vacask``."""
     if backend == "subprocess":
         return NgspiceSubprocess()
     if backend == "shared":
         return NgspiceShared()
     if backend == "vacask":
         return Vacask()
-    raise ParameterError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ParameterError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)} (or the engine vacask)")
 
 
-def simulate(netlist: str, *, backend: str = "subprocess", timeout_s: float = 60.0) -> SimResult:
-    """Run ``netlist`` (a full deck with one analysis card) and return its result."""
-    if timeout_s <= 0:
-        raise ParameterError(f"timeout_s must be positive, got {timeout_s!r}")
-    sim = get_simulator(backend)
+def simulate(netlist: str, settings: RunSettings | None = None, **legacy) -> SimResult:
+    """Run ``netlist`` (a full deck with one analysis card) as ``settings`` say and return its result.
+
+    ``settings.engine`` picks the dialect's simulator (an ngspice deck, or a
+    VACASK netlist); ``settings.backend`` how ngspice runs. ``legacy``: the
+    old ``backend=`` / ``timeout_s=`` keywords (:meth:`RunSettings.of`).
+    """
+    settings = RunSettings.of(settings, **legacy)
+    sim = get_simulator(settings.simulator)
     try:
-        return sim.run(netlist, timeout_s=timeout_s)
+        return sim.run(netlist, timeout_s=settings.timeout_s)
     finally:
         close = getattr(sim, "close", None)
         if close is not None:
@@ -55,7 +56,7 @@ def ngspice_info() -> dict:
     try:
         exe = find_ngspice()
         info["executable"] = exe
-        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S).stdout
         match = re.search(r"ngspice-(\S+)", out)
         info["version"] = match.group(1) if match else out.strip().splitlines()[0] if out.strip() else None
     except SimulatorNotFound as exc:
@@ -78,7 +79,7 @@ def _has_osdi(executable: str) -> bool:
     """Whether this ngspice can load compiled Verilog-A (the ``osdi`` command exists)."""
     deck = "osdi probe\n.control\nosdi\n.endc\n.end\n"
     try:
-        out = subprocess.run([executable, "-b"], input=deck, capture_output=True, text=True, timeout=20)
+        out = subprocess.run([executable, "-b"], input=deck, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     except (OSError, subprocess.SubprocessError):
         return False
     return "no such command" not in (out.stdout + out.stderr).lower()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -12,8 +11,10 @@ from pathlib import Path
 
 from memspice.errors import SimulatorNotFound, SpiceError, SpiceTimeout
 from memspice.spice.messages import raise_for_output
+from memspice.spice.process import run_in_group
 from memspice.spice.rawfile import read_raw
 from memspice.spice.result import SimResult
+from memspice.spice.settings import DEFAULT_TIMEOUT_S
 
 
 def find_ngspice() -> str:
@@ -39,33 +40,24 @@ class NgspiceSubprocess:
     executable: str | None = None
     name: str = "subprocess"
 
-    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult:
+    def run(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> SimResult:
         return self.run_all(netlist, timeout_s=timeout_s)[-1]
 
-    def run_all(self, netlist: str, *, timeout_s: float = 60.0) -> list[SimResult]:
+    def run_all(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[SimResult]:
         """Every analysis of ``netlist``, in the order ngspice ran them."""
         exe = self.executable or find_ngspice()
         with tempfile.TemporaryDirectory(prefix="memspice-ngspice-") as tmp:
             deck = Path(tmp) / "deck.cir"
             raw = Path(tmp) / "out.raw"
             deck.write_text(_with_end(netlist))
-            proc = subprocess.Popen(
-                [exe, "-b", "-r", str(raw), str(deck)],
-                cwd=tmp,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # own process group: a timeout kills everything it started
-            )
             try:
-                out, _ = proc.communicate(timeout=timeout_s)
+                proc = run_in_group([exe, "-b", "-r", str(raw), str(deck)], timeout_s=timeout_s, cwd=tmp)
             except subprocess.TimeoutExpired:
-                _kill_group(proc)
                 raise SpiceTimeout(
                     f"ngspice ran longer than timeout_s={timeout_s:g} s and was killed; "
                     "raise the timeout, shorten the analysis or use a smaller array"
                 ) from None
-            output = out.decode("utf-8", "replace")
+            output = proc.stdout.decode("utf-8", "replace")
             failed = proc.returncode != 0 or not raw.exists() or raw.stat().st_size == 0
             if proc.returncode is not None and proc.returncode < 0:
                 raise SpiceError(
@@ -75,14 +67,6 @@ class NgspiceSubprocess:
             if failed:
                 raise SpiceError("ngspice produced no results", ngspice_message=output[-2000:])
             return read_raw(raw)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.communicate()  # reap the child and close its pipe
 
 
 def _with_end(netlist: str) -> str:

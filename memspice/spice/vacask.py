@@ -28,9 +28,7 @@ folder.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -38,7 +36,9 @@ from pathlib import Path
 
 from memspice.errors import ParameterError, SimulatorNotFound, SpiceError, SpiceTimeout
 from memspice.spice.rawfile import read_raw
+from memspice.spice.process import run_in_group
 from memspice.spice.result import SimResult
+from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.spice.vacask_messages import raise_for_vacask_output, strip_banner, tool_error
 from memspice.spice.vacask_tools import INSTALL_HINT, find_vacask, vacask_info
 
@@ -92,11 +92,11 @@ class Vacask:
     """OpenMP threads VACASK may use (``-n``); 1 keeps several runs from fighting over cores."""
     name: str = "vacask"
 
-    def run(self, netlist: str, *, timeout_s: float = 60.0) -> SimResult:
+    def run(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> SimResult:
         """The result of the last analysis of ``netlist``."""
         return self.run_all(netlist, timeout_s=timeout_s)[-1]
 
-    def run_all(self, netlist: str, *, timeout_s: float = 60.0) -> list[SimResult]:
+    def run_all(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[SimResult]:
         """Every analysis of ``netlist``, in the order of its control block."""
         if timeout_s <= 0:
             raise ParameterError(f"timeout_s must be positive, got {timeout_s!r}")
@@ -113,25 +113,16 @@ class Vacask:
             deck = Path(tmp) / "deck.sim"
             deck.write_text(netlist.rstrip() + "\n")
             try:
-                proc = subprocess.Popen(
-                    [exe, "-qp", "-n", str(self.n_threads), "-b", "1", str(deck)],
-                    cwd=tmp,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # own process group: a timeout kills everything it started
-                )
+                proc = run_in_group([exe, "-qp", "-n", str(self.n_threads), "-b", "1", str(deck)],
+                                    timeout_s=timeout_s, cwd=tmp)
             except OSError as exc:
                 raise SimulatorNotFound(f"VACASK at {exe} does not start ({exc}); {INSTALL_HINT}") from None
-            try:
-                out, _ = proc.communicate(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                _kill_group(proc)
                 raise SpiceTimeout(
                     f"VACASK ran longer than timeout_s={timeout_s:g} s and was killed; "
                     "raise the timeout, shorten the analysis or use a smaller array"
                 ) from None
-            output = out.decode("utf-8", "replace")
+            output = proc.stdout.decode("utf-8", "replace")
             if proc.returncode < 0:
                 raise tool_error(SpiceError, f"VACASK crashed (signal {-proc.returncode})", "VACASK",
                                  strip_banner(output)[-2000:])
@@ -183,10 +174,3 @@ def _without_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
     return re.sub(r"//[^\n]*", "", text)
 
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.communicate()  # reap the child and close its pipe

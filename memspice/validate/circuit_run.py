@@ -1,15 +1,15 @@
 """Run a pulse schedule on a crossbar in ngspice and keep what the validation needs.
 
-The deck is memspice.circuit's (the same crossbar, wires, drivers and device
-subcircuits); only a ``.save`` card is added so the raw file holds the
-source currents, every device's state node and the device voltages of the
-programmed cells -- not every node of the array at every time point (a
-16x16 V/2 transient with all nodes is tens of MB).
+The run is memspice.circuit's transient (the same crossbar, wires, drivers
+and device subcircuits), keeping only the source currents, every device's
+state node and the device voltages of the programmed cells
+(:class:`memspice.circuit.Saves`) -- not every node of the array at every
+time point (a 16x16 V/2 transient with all nodes is tens of MB).
 
 Energy per source is E = ∫ v·i dt with v the source's own PWL voltage (the
 ideal source terminal, before the driver resistance) and i the current it
 delivers, integrated exactly for piecewise-linear v and i
-(:func:`memspice.circuit.run.source_energy_j`). A source that powers the
+(:func:`memspice.circuit.transient.source_energy_j`). A source that powers the
 circuit has E > 0; a column held at 0 V delivers none.
 """
 
@@ -19,14 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memspice.circuit import Crossbar, build_network
+from memspice.circuit import Crossbar, build_elements
 from memspice.circuit.network import Topology
-from memspice.circuit.run import source_energy_j
+from memspice.circuit.saves import Saves
 from memspice.circuit.spice_writer import write_netlist
+from memspice.circuit.transient import transient
 from memspice.errors import ParameterError
-from memspice.validate.schedule import PulseSchedule
+from memspice.spice import RunSettings
+from memspice.circuit.schedule import PulseSchedule
 
-__all__ = ["CircuitUpdate", "run_schedule", "schedule_deck"]
+__all__ = ["CircuitUpdate", "run_schedule", "schedule_deck", "schedule_saves"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,56 +46,34 @@ class CircuitUpdate:
         return float(sum(self.energy_j.values()))
 
 
+def schedule_saves(schedule: PulseSchedule) -> Saves:
+    """What the validation reads: every source current and device state, the device voltages of the programmed cells."""
+    return Saves.of_cells(schedule.selected)
+
+
 def schedule_deck(crossbar: Crossbar, schedule: PulseSchedule, *, options: dict | None = None) -> tuple[str, object]:
-    """(deck text, network) of ``schedule`` on ``crossbar`` with the reduced ``.save`` card."""
+    """(deck text, element table) of ``schedule`` on ``crossbar`` with the reduced ``.save`` cards."""
+    _check_shape(crossbar, schedule)
+    drive = schedule.drive()
+    net = build_elements(Topology.of(crossbar, drive))
+    return write_netlist(crossbar, drive, network=net, options=options, saves=schedule_saves(schedule)), net
+
+
+def _check_shape(crossbar: Crossbar, schedule: PulseSchedule) -> None:
     if schedule.shape != crossbar.shape:
         raise ParameterError(f"the schedule drives a {schedule.shape[0]} x {schedule.shape[1]} array; the crossbar is "
                              f"{crossbar.rows} x {crossbar.cols}")
-    drive = schedule.drive()
-    net = build_network(Topology.of(crossbar, drive))
-    deck = write_netlist(crossbar, drive, network=net, options=options)
-    node = crossbar.model.spice_state_node
-    R, C = crossbar.shape
-    saves = [f"i(vrow{i})" for i in net.row_source] + [f"i(vcol{j})" for j in net.col_source]
-    saves += [f"i(vgate{i})" for i in net.gate_source]
-    saves += [f"v(x{i}_{j}.{node})" for i in range(R) for j in range(C)]
-    nodes = set()
-    for i, j in np.argwhere(schedule.selected):
-        nodes.update((net.name(net.device_p[i, j]), net.name(net.device_n[i, j])))
-    saves += [f"v({n})" for n in sorted(nodes) if n != "0"]
-    lines = deck.splitlines()
-    k = next(n for n, line in enumerate(lines) if line.lower().startswith(".tran"))
-    # ngspice reads long .save cards fine, but keep lines short for a human reading the deck
-    card = [".save " + " ".join(saves[s:s + 8]) for s in range(0, len(saves), 8)]
-    lines[k:k] = ["", "* ---- what the validation reads (memspice.validate)"] + card
-    return "\n".join(lines) + "\n", net
 
 
-def run_schedule(crossbar: Crossbar, schedule: PulseSchedule, *, backend: str = "subprocess",
-                 timeout_s: float = 600.0, options: dict | None = None) -> CircuitUpdate:
+def run_schedule(crossbar: Crossbar, schedule: PulseSchedule, settings: RunSettings | None = None) -> CircuitUpdate:
     """Transient of ``schedule`` on ``crossbar`` in ngspice (raises SpiceError & co. on failure)."""
-    from memspice.spice import simulate
-
-    deck, net = schedule_deck(crossbar, schedule, options=options)
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
-    t = res.time
+    _check_shape(crossbar, schedule)
+    run = transient(crossbar, schedule.drive(), settings, saves=schedule_saves(schedule))
+    t = run.time_s
     R, C = crossbar.shape
-    node = crossbar.model.spice_state_node
-    after = np.array([res.v(f"x{i}_{j}.{node}")[-1] for i in range(R) for j in range(C)]).reshape(R, C)
-    rows_w, cols_w = schedule.row_waveforms(), schedule.col_waveforms()
-    energy = {}
-    for i in net.row_source:
-        energy[f"Vrow{i}"] = source_energy_j(t, rows_w[i].at(t), -res.i(f"vrow{i}"))
-    for j in net.col_source:
-        energy[f"Vcol{j}"] = source_energy_j(t, cols_w[j].at(t), -res.i(f"vcol{j}"))
-    acc = crossbar.access
-    for i in net.gate_source:  # DC gates: only the charging of the gate capacitance, ~0
-        energy[f"Vgate{i}"] = source_energy_j(t, np.full(t.size, acc.v_gate_on_v), -res.i(f"vgate{i}"))
     mids = schedule.plateau_mid_s()
     v_sel = np.full((schedule.n_slots, R, C), np.nan)
     for i, j in np.argwhere(schedule.selected):
-        vp = res.v(net.name(net.device_p[i, j]))
-        vn = res.v(net.name(net.device_n[i, j]))
-        v_sel[:, i, j] = np.interp(mids, t, vp - vn)
-    return CircuitUpdate(states_before=crossbar.states.copy(), states_after=after, energy_j=energy,
-                         v_selected_v=v_sel, n_time_points=int(t.size))
+        v_sel[:, i, j] = np.interp(mids, t, run.cell_voltage(i, j))
+    return CircuitUpdate(states_before=crossbar.states.copy(), states_after=run.states_after(),
+                         energy_j=run.drive_energies_j(), v_selected_v=v_sel, n_time_points=int(t.size))

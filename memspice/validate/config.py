@@ -59,6 +59,7 @@ import numpy as np
 
 from memspice.config import check_table, read_toml
 from memspice.errors import ConfigError, MemspiceError
+from memspice.spice.settings import DEFAULT_TIMEOUT_S, RunSettings
 from memspice.validate import defaults
 
 __all__ = ["ValidateConfig", "validate_config_from_dict", "load_validate_config", "build_job", "run_job"]
@@ -78,6 +79,19 @@ class CrossbarSection:
     driver_ohm: float = 0.0
     state: float | None = None
     state_range: tuple | None = (0.4, 0.9)
+
+    def spec(self):
+        """The CrossbarSpec of this section: ``state`` wins over ``state_range``; no range = the model's whole range."""
+        from memspice.circuit.spec import MODEL_RANGE, CrossbarSpec
+
+        if self.state is not None:
+            states = {"state": float(self.state)}
+        else:
+            states = {"state_range": MODEL_RANGE if self.state_range is None else tuple(self.state_range)}
+        return CrossbarSpec(rows=self.rows, cols=self.cols, cell=self.cell, model=self.model,
+                            model_params=dict(self.model_params), wire_ohm=self.wire_ohm,
+                            row_wire_ohm=self.row_wire_ohm, col_wire_ohm=self.col_wire_ohm,
+                            contact_ohm=self.contact_ohm, driver_ohm=self.driver_ohm, **states)
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,11 @@ class SurrogateSection:
 @dataclass(frozen=True)
 class SpiceSection:
     backend: str = "subprocess"
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def settings(self) -> RunSettings:
+        """The section as the RunSettings of the job's ngspice run."""
+        return RunSettings(backend=self.backend, timeout_s=self.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -184,23 +202,13 @@ def default_cells(rows: int, cols: int, n: int = 6) -> list[tuple[int, int]]:
 
 def build_job(cfg: ValidateConfig):
     """(crossbar, schedule, surrogate builder) of a job; the surrogate is built by :func:`run_job`."""
-    from memspice.circuit import Crossbar, PulseShape
-    from memspice.devices import get_model
-    from memspice.validate.schedule import coincidence_schedule, write_schedule
+    from memspice.circuit import PulseShape
+    from memspice.circuit.schedule import coincidence_schedule, write_schedule
 
     try:
         c = cfg.crossbar
-        model = get_model(c.model, **dict(c.model_params))
         rng = np.random.default_rng(cfg.seed)
-        if c.state is not None:
-            states = np.full((c.rows, c.cols), float(c.state))
-        else:
-            lo, hi = (model.x_min, model.x_max) if c.state_range is None else (float(a) for a in c.state_range)
-            states = rng.uniform(lo, hi, size=(c.rows, c.cols))
-        xb = Crossbar(model, states, cell=c.cell,
-                      row_wire_ohm=c.wire_ohm if c.row_wire_ohm is None else c.row_wire_ohm,
-                      col_wire_ohm=c.wire_ohm if c.col_wire_ohm is None else c.col_wire_ohm,
-                      contact_ohm=c.contact_ohm, driver_ohm=c.driver_ohm)
+        xb = c.spec().build(rng)  # the states are the generator's first draw (a state_range)
         p = cfg.pulse
         pulse = PulseShape(width_s=p.width_s, rise_s=p.rise_s, fall_s=p.fall_s, delay_s=p.delay_s, tail_s=p.tail_s)
         u = cfg.update
@@ -252,7 +260,7 @@ def run_job(cfg: ValidateConfig, *, progress: bool = False):
             x0 = float(cands[int(np.argmin(m.conductance(cands)))])
         sur, cal = calibrated_surrogate(xb.model, sched, up, down, n_pulses=s.n_pulses, x0=x0, progress=progress)
         cal_summary = {k: v for k, v in cal.summary().items() if k != "fits"}
-    val = validate_update(xb, sched, sur, backend=cfg.spice.backend, timeout_s=cfg.spice.timeout_s)
+    val = validate_update(xb, sched, sur, settings=cfg.spice.settings())
     if cal_summary is not None:
         val.meta["calibration"] = cal_summary
     val.meta["config"] = cfg.to_dict()

@@ -6,10 +6,11 @@ import numpy as np
 
 from memspice.circuit import Crossbar
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 from memspice.validate.circuit_run import run_schedule
 from memspice.validate.predict import CellSurrogate, schedule_amplitudes, tabulated_surrogate
 from memspice.validate.result import UpdateValidation
-from memspice.validate.schedule import PulseSchedule
+from memspice.circuit.schedule import PulseSchedule
 
 __all__ = ["validate_update", "ir_drop_loss"]
 
@@ -27,7 +28,7 @@ def ir_drop_loss(schedule: PulseSchedule, v_selected_v: np.ndarray) -> np.ndarra
 
 
 def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: CellSurrogate | None = None, *,
-                    backend: str = "subprocess", timeout_s: float = 600.0) -> UpdateValidation:
+                    settings: RunSettings | None = None) -> UpdateValidation:
     """Run ``schedule`` on ``crossbar`` in ngspice and predict it with ``surrogate``.
 
     ``surrogate``: a CellSurrogate (see memspice.validate.predict); None
@@ -44,7 +45,8 @@ def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: Cell
         surrogate = tabulated_surrogate(model, schedule_amplitudes(schedule), schedule.pulse)
     g0 = crossbar.conductances_s()
     g_sur = surrogate.predict(g0, schedule.cell_levels_v())  # before SPICE: fails fast on a missing level
-    circ = run_schedule(crossbar, schedule, backend=backend, timeout_s=timeout_s)
+    settings = RunSettings() if settings is None else settings
+    circ = run_schedule(crossbar, schedule, settings)
     g_spice = np.asarray(model.conductance(circ.states_after), dtype=float) * np.ones(crossbar.shape)
     meta = {
         "crossbar": crossbar.describe(),
@@ -53,7 +55,7 @@ def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: Cell
                      "max_step_s": schedule.max_step_s, "amplitudes_v": schedule_amplitudes(schedule)},
         "surrogate_levels": surrogate.describe(),
         "model": {"name": model.name, "params": dict(model.params), "v_read_v": model.v_read_v},
-        "spice": {"backend": backend, "time_points": circ.n_time_points},
+        "spice": {"backend": settings.backend, "time_points": circ.n_time_points},
     }
     return UpdateValidation(
         description=f"{crossbar.describe()}; {schedule.label}",

@@ -1,7 +1,7 @@
-"""Update pulses as a schedule of slots: which voltage every row and column carries in each slot.
+"""Write schedules: which voltage every row and column carries in each slot (V/2, V/3, stochastic coincidence).
 
-A :class:`PulseSchedule` is the common form of every update this package
-validates. Slot k lasts ``slot_s``; in it every line ramps (trapezoid of the
+A :class:`PulseSchedule` is the common form of every multi-pulse update that
+validation, calibration, energy and co-simulation run on a crossbar. Slot k lasts ``slot_s``; in it every line ramps (trapezoid of the
 schedule's :class:`~memspice.circuit.PulseShape`) to its level
 ``row_levels_v[k, i]`` / ``col_levels_v[k, j]`` and back to 0 V, all lines
 together, so the ratios between lines hold during the edges too. Lines at
@@ -15,7 +15,9 @@ Builders:
   at once; the unselected lines sit at the scheme's bias);
 * :func:`coincidence_schedule` -- one stochastic pulse-coincidence update
   (Gokmen & Vlasov 2016, ALGORITHMS.md section 1) from an input vector x and
-  an error vector delta, turned into pulse trains.
+  an error vector delta, turned into pulse trains (the Bernoulli draw is
+  :func:`memspice.circuit.stimulus.bernoulli_trains`; the bias table
+  :data:`memspice.circuit.stimulus.BIAS`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from memspice.circuit import Drive, PulseShape, Waveform
+from memspice.circuit.stimulus import BIAS, Drive, PulseShape, Waveform, bernoulli_trains, check_draw
 from memspice.errors import ParameterError
 
-__all__ = ["PulseSchedule", "write_schedule", "coincidence_schedule", "SCHEMES"]
-
-#: bias of unselected rows and columns as fractions of V: (row, column), as memspice.circuit.WriteScheme
-SCHEMES = {"v/2": (0.5, 0.5), "v/3": (1.0 / 3.0, 2.0 / 3.0)}
+__all__ = ["CoincidenceDraw", "PulseSchedule", "coincidence_schedule", "draw_coincidence", "write_schedule"]
 
 
 def _levels(name: str, a, n_lines: int | None = None) -> np.ndarray:
@@ -210,15 +209,15 @@ def write_schedule(shape: tuple[int, int], cells, amplitude_v: float, *, scheme:
     first pulses, then all second pulses).
     """
     rows, cols = (int(x) for x in shape)
-    if scheme not in SCHEMES:
-        raise ParameterError(f"write scheme {scheme!r} is unknown; choose one of {', '.join(SCHEMES)}")
+    if scheme not in BIAS:
+        raise ParameterError(f"write scheme {scheme!r} is unknown; choose one of {', '.join(BIAS)}")
     amplitude_v = float(amplitude_v)
     if not np.isfinite(amplitude_v) or amplitude_v == 0:
         raise ParameterError(f"amplitude_v = {amplitude_v!r}: give a non-zero finite voltage")
     if int(n_pulses) != n_pulses or n_pulses < 1:
         raise ParameterError(f"n_pulses = {n_pulses!r} must be an integer >= 1")
     chosen = _cells(cells, rows, cols)
-    f_r, f_c = SCHEMES[scheme]
+    f_r, f_c = BIAS[scheme]
     by_row: dict[int, list[int]] = {}
     for i, j in chosen:
         by_row.setdefault(i, []).append(j)
@@ -254,10 +253,7 @@ class CoincidenceDraw:
 
 def draw_coincidence(x, delta, *, bl: int, c_x: float, c_d: float, rng: np.random.Generator) -> CoincidenceDraw:
     """Bernoulli trains: row i fires per slot with p_i = min(c_x |x_i|, 1), column j with q_j = min(c_d |delta_j|, 1)."""
-    if not isinstance(rng, np.random.Generator):
-        raise ParameterError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
-    if int(bl) != bl or bl < 1:
-        raise ParameterError(f"bl (bit-stream length) = {bl!r} must be an integer >= 1")
+    check_draw(rng, bl)
     x, d = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
     for name, a in (("x", x), ("delta", d)):
         if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
@@ -268,8 +264,8 @@ def draw_coincidence(x, delta, *, bl: int, c_x: float, c_d: float, rng: np.rando
     p_raw, q_raw = c_x * np.abs(x), c_d * np.abs(d)
     n_clipped = int(np.count_nonzero(p_raw > 1) + np.count_nonzero(q_raw > 1))
     p, q = np.minimum(p_raw, 1.0), np.minimum(q_raw, 1.0)
-    return CoincidenceDraw(row_bits=rng.random((int(bl), x.size)) < p, col_bits=rng.random((int(bl), d.size)) < q,
-                           p_rows=p, q_cols=q, n_clipped=n_clipped)
+    row_bits, col_bits = bernoulli_trains(p, q, bl, rng)
+    return CoincidenceDraw(row_bits=row_bits, col_bits=col_bits, p_rows=p, q_cols=q, n_clipped=n_clipped)
 
 
 def coincidence_schedule(x, delta, *, amplitude_up_v: float, amplitude_down_v: float, bl: int = 10,

@@ -43,49 +43,27 @@ device should be derived from it (memspice.surrogate.tabulate_compact_model
 or memspice.calibrate), with the same pulses as in [cosim]: otherwise the
 comparison measures a model mismatch, not the circuit.
 
-``[cosim]`` keys (a table of the training config):
-
-``every_steps``      K: a checkpoint after every K-th mini-batch (0 = off; default 0)
-``layer``            index of the layer (default -1, the last one)
-``max_inputs``       tile inputs put in the crossbar (<= 64; default 16): the
-                     inputs with the largest mean |x| in the batch (the bias
-                     column included if it is among them)
-``max_outputs``      outputs (<= 64, 2 columns each; default 8)
-``n_reads``          read vectors per checkpoint (default 8)
-``model``            compact model name; ``[cosim.model_params]`` its parameter overrides
-                     (default: memspice.validate.defaults, VTEAM with k_on = -0.01 m/s)
-``wire_ohm``         wire resistance per segment (default 0.01 ohm)
-``amplitude_up_v``   signed cell voltage of a pulse that raises G (default -0.27)
-``amplitude_down_v`` signed cell voltage of a pulse that lowers G (default 0.038)
-``width_s``, ``edge_s``  pulse plateau and edges (default 50 ns, 5 ns)
-``bl``               pulse-train length of the update (default: the rule's bl, else 10)
-``learning_rate``    η of the update step (default: the rule's learning rate)
-``resync``           copy the SPICE conductances back into the tile (default false)
-``timeout_s``        wall-clock limit of one checkpoint (default 300)
-``backend``          ngspice backend (default "subprocess")
+The ``[cosim]`` keys: :mod:`memspice.validate.cosim_config`. What a checkpoint needs from
+a tile and a layer: :mod:`memspice.validate.cosim_tile`.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import os
-import pickle
-import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from memspice.config import check_table
 from memspice.errors import ConfigError, MemspiceError, ParameterError
-from memspice.validate import defaults
+from memspice.spice.settings import RunSettings
+from memspice.validate.cosim_config import CosimConfig, cosim_config_from_table
+from memspice.validate.cosim_tile import CosimTile, copy_tile, states_for_conductance
+from memspice.validate.cosim_worker import run_in_worker
 
-__all__ = ["CosimConfig", "cosim_config_from_table", "CosimCheckpoints", "make_cosim", "run_in_worker", "METRIC_COLUMNS", "CSV_COLUMNS",
-           "states_for_conductance"]
+__all__ = ["CosimConfig", "cosim_config_from_table", "CosimCheckpoints", "CosimTile", "make_cosim", "run_in_worker",
+           "METRIC_COLUMNS", "CSV_COLUMNS", "states_for_conductance"]
 
 #: columns added to metrics.csv when co-simulation is on (per epoch: the last checkpoint's values)
 METRIC_COLUMNS = ("cosim_checkpoints", "cosim_failures", "cosim_output_rel_rms", "cosim_dg_rel_rms",
@@ -96,114 +74,6 @@ CSV_COLUMNS = ("epoch", "step", "layer", "status", "inputs", "outputs", "n_reads
                "energy_j", "energy_per_pulsed_device_j", "resynced_devices", "wall_s", "message")
 
 _SEED_KEY = 0xC051
-
-
-@dataclass(frozen=True)
-class CosimConfig:
-    """The ``[cosim]`` table (see the module docstring)."""
-
-    every_steps: int = 0
-    layer: int = -1
-    max_inputs: int = 16
-    max_outputs: int = 8
-    n_reads: int = 8
-    model: str = defaults.MODEL
-    model_params: dict = field(default_factory=lambda: dict(defaults.MODEL_PARAMS))
-    wire_ohm: float = 0.01
-    amplitude_up_v: float = defaults.AMPLITUDE_UP_V
-    amplitude_down_v: float = defaults.AMPLITUDE_DOWN_V
-    width_s: float = defaults.WIDTH_S
-    edge_s: float = defaults.EDGE_S
-    bl: int | None = None
-    learning_rate: float | None = None
-    resync: bool = False
-    timeout_s: float = 300.0
-    backend: str = "subprocess"
-
-    @property
-    def enabled(self) -> bool:
-        return self.every_steps > 0
-
-
-def cosim_config_from_table(table: dict) -> CosimConfig:
-    """A checked :class:`CosimConfig` from a ``[cosim]`` table (ConfigError on bad keys or values)."""
-    fields = {f.name: f for f in dataclasses.fields(CosimConfig)}
-    check_table(table, list(fields), "cosim")
-    kw = {}
-    for k, v in table.items():
-        if k == "model_params":
-            if not isinstance(v, dict) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values()):
-                raise ConfigError(f"cosim.model_params must be a table of numbers, got {v!r}")
-            v = {str(a): float(b) for a, b in v.items()}
-        elif k in ("resync",):
-            if not isinstance(v, bool):
-                raise ConfigError(f"cosim.{k} = {v!r}: expected true or false")
-        elif k in ("model", "backend"):
-            if not isinstance(v, str):
-                raise ConfigError(f"cosim.{k} = {v!r}: expected a string")
-        elif k in ("every_steps", "layer", "max_inputs", "max_outputs", "n_reads", "bl"):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise ConfigError(f"cosim.{k} = {v!r}: expected an integer")
-        else:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
-                raise ConfigError(f"cosim.{k} = {v!r}: expected a finite number")
-            v = float(v)
-        kw[k] = v
-    cfg = CosimConfig(**kw)
-    if cfg.every_steps < 0:
-        raise ConfigError(f"cosim.every_steps = {cfg.every_steps}: must be >= 0 (0 turns co-simulation off)")
-    for k in ("max_inputs", "max_outputs"):
-        if not 1 <= getattr(cfg, k) <= 64:
-            raise ConfigError(f"cosim.{k} = {getattr(cfg, k)}: must lie in 1..64 (a SPICE checkpoint is at most a 64x64 tile)")
-    if cfg.n_reads < 1:
-        raise ConfigError(f"cosim.n_reads = {cfg.n_reads}: must be >= 1")
-    if cfg.bl is not None and cfg.bl < 1:
-        raise ConfigError(f"cosim.bl = {cfg.bl}: must be >= 1")
-    for k in ("width_s", "edge_s", "timeout_s", "wire_ohm"):
-        if getattr(cfg, k) < 0 or (k != "wire_ohm" and getattr(cfg, k) == 0):
-            raise ConfigError(f"cosim.{k} = {getattr(cfg, k)}: must be > 0" + (" (or 0 for ideal wires)" if k == "wire_ohm" else ""))
-    if cfg.learning_rate is not None and not cfg.learning_rate > 0:
-        raise ConfigError(f"cosim.learning_rate = {cfg.learning_rate}: must be > 0")
-    if cfg.amplitude_up_v == 0 or cfg.amplitude_down_v == 0:
-        raise ConfigError("cosim.amplitude_up_v and amplitude_down_v must be non-zero voltages")
-    from memspice.devices import get_model
-
-    try:
-        get_model(cfg.model, **cfg.model_params)
-    except ParameterError as exc:
-        raise ConfigError(f"[cosim] model: {exc}") from None
-    return cfg
-
-
-def states_for_conductance(model, g_s: np.ndarray) -> np.ndarray:
-    """Device states whose chord conductance (at the model's read voltage) is ``g_s`` (S).
-
-    Vectorised bisection over [x_min, x_max] (the conductance must be
-    monotone in the state, as for every model with a one-dimensional
-    surrogate); 64 halvings resolve the state to the last bit. A conductance
-    outside the model's range is a ParameterError.
-    """
-    g = np.asarray(g_s, dtype=float)
-    lo_x, hi_x = float(model.x_min), float(model.x_max)
-    g_lo, g_hi = (float(np.asarray(model.conductance(np.array([x]))).ravel()[0]) for x in (lo_x, hi_x))
-    g_min, g_max = min(g_lo, g_hi), max(g_lo, g_hi)
-    bad = ~np.isfinite(g) | (g < g_min * (1 - 1e-12)) | (g > g_max * (1 + 1e-12))
-    if np.any(bad):
-        v = float(g[bad].flat[0])
-        raise ParameterError(
-            f"a conductance of {v:g} S is outside the {model.name} range [{g_min:g}, {g_max:g}] S: the tile cannot be "
-            "written into this crossbar (use a tile device tabulated from the same compact model)"
-        )
-    increasing = g_hi > g_lo
-    a = np.full(g.shape, lo_x)
-    b = np.full(g.shape, hi_x)
-    for _ in range(64):
-        m = 0.5 * (a + b)
-        gm = np.asarray(model.conductance(m), dtype=float)
-        go_up = (gm < g) if increasing else (gm > g)
-        a = np.where(go_up, m, a)
-        b = np.where(go_up, b, m)
-    return 0.5 * (a + b)
 
 
 def make_cosim(train_config, out_dir, rule, net, *, resume: bool = False) -> "CosimCheckpoints | None":
@@ -220,65 +90,6 @@ def make_cosim(train_config, out_dir, rule, net, *, resume: bool = False) -> "Co
     if resume:
         cs.load_rows()
     return cs
-
-
-# ----------------------------------------------------------------------------- the worker
-def _spice_job(job: dict) -> dict:
-    """Runs in the worker: the reads and the update of one checkpoint in ngspice."""
-    from memspice.circuit import Crossbar, ReadStimulus, read
-    from memspice.devices import get_model
-    from memspice.validate.circuit_run import run_schedule
-
-    model = get_model(job["model"], **job["model_params"])
-    xb = Crossbar(model, job["states"], row_wire_ohm=job["wire_ohm"], col_wire_ohm=job["wire_ohm"])
-    t0 = time.perf_counter()
-    rd = read(xb, ReadStimulus(job["v_reads"]), solver="ngspice", backend=job["backend"], timeout_s=job["timeout_s"])
-    upd = run_schedule(xb, job["schedule"], backend=job["backend"], timeout_s=job["timeout_s"])
-    return {"i_cols_a": rd.i_cols_a, "states_after": upd.states_after, "energy_j": upd.total_energy_j,
-            "spice_s": time.perf_counter() - t0}
-
-
-def run_in_worker(job: dict, timeout_s: float) -> dict:
-    """Run ``_spice_job(job)`` in a worker process; raise MemspiceError on its error or on timeout.
-
-    The worker is ``python -m memspice.learn.cosim`` with the pickled job on
-    its standard input and the pickled answer on its standard output (a
-    fresh interpreter: no fork of a threaded trainer, no re-import of the
-    caller's main module as multiprocessing's spawn would do). It runs in its
-    own session, so a timeout kills the worker and the ngspice it started,
-    by their process group, and nothing else.
-    """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    proc = subprocess.Popen([sys.executable, "-m", "memspice.learn.cosim"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(pickle.dumps(job), timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
-        raise MemspiceError(f"SPICE checkpoint timed out after {timeout_s:g} s (cosim.timeout_s); the worker was stopped") from None
-    try:
-        msg = pickle.loads(out)
-    except Exception:  # noqa: BLE001 - anything unreadable means the worker died
-        tail = err.decode(errors="replace").strip().splitlines()[-3:]
-        raise MemspiceError(f"the SPICE worker died (exit code {proc.returncode}): {' / '.join(tail)}") from None
-    if msg[0] == "ok":
-        return msg[1]
-    raise MemspiceError(f"{msg[1]}: {msg[2]}")
-
-
-def _worker_main() -> None:
-    job = pickle.loads(sys.stdin.buffer.read())
-    try:
-        msg = ("ok", _spice_job(job))
-    except Exception as exc:  # noqa: BLE001 - every failure goes back to the trainer, which logs it
-        msg = ("error", type(exc).__name__, str(exc))
-    sys.stdout.buffer.write(pickle.dumps(msg))
-    sys.stdout.flush()
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -374,7 +185,7 @@ class CosimCheckpoints:
         x_sub = xt[: cfg.n_reads, in_idx]
         # update: sample 0, the rule's scaling (ALGORITHMS.md section 1, one sample: C^2 = eta / (BL dw_min))
         from memspice.circuit import PulseShape
-        from memspice.validate.schedule import coincidence_schedule, draw_coincidence
+        from memspice.circuit.schedule import coincidence_schedule, draw_coincidence
 
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_SEED_KEY, int(step))))
         x0, d0 = xt[0, in_idx], dt[0, out_idx]
@@ -393,14 +204,13 @@ class CosimCheckpoints:
                                              amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
                                              draw=pair)
         job = {"model": cfg.model, "model_params": dict(cfg.model_params), "states": states, "wire_ohm": cfg.wire_ohm,
-               "v_reads": x_sub * v_read, "schedule": sched, "backend": cfg.backend, "timeout_s": cfg.timeout_s}
+               "v_reads": x_sub * v_read, "schedule": sched,
+               "settings": RunSettings(backend=cfg.backend, timeout_s=cfg.timeout_s)}
         ctx = {"in_idx": in_idx, "out_idx": out_idx, "g": g, "x_sub": x_sub, "counts": counts, "v_read": v_read,
                "rng": rng}
         return job, ctx
 
     def _compare(self, layer, job: dict, ctx: dict, res: dict) -> dict:
-        from memspice.surrogate import AnalogTile
-
         tile = layer.tile
         in_idx, out_idx = ctx["in_idx"], ctx["out_idx"]
         g_scale = tile.mapping.g_scale_s
@@ -410,7 +220,7 @@ class CosimCheckpoints:
         w_sub = (g[:, 0::2] - g[:, 1::2]).T / g_scale  # (outputs, inputs)
         y_sur = ctx["x_sub"] @ w_sub.T
         # the surrogate's update: the tile's own pulse engine on a copy, the same coincidence counts
-        copy = AnalogTile.from_state_dict(tile.state_dict(), ctx["rng"])
+        copy = copy_tile(tile, ctx["rng"])
         n = np.zeros(tile.shape, dtype=np.int64)
         n[np.ix_(out_idx, in_idx)] = ctx["counts"][:, 0::2].T  # pulses of G+ = the weight's pulse count
         copy.apply_pulses(n)
@@ -506,7 +316,3 @@ class CosimCheckpoints:
             "cosim_dg_rel_rms": float(last.get("dg_rel_rms", nan)),
             "cosim_energy_per_update_j": float(last.get("energy_j", nan)),
         }
-
-
-if __name__ == "__main__":  # the worker process of run_in_worker
-    _worker_main()
