@@ -3,7 +3,7 @@
 Stages, in data-flow order (each imports only the ones before it):
 ``devices`` (compact models), ``circuit`` (crossbar netlists and the nodal
 solver), ``spice`` (ngspice backends), ``surrogate`` (behavioural tiles),
-``calibrate`` (fits), ``learn`` (training). See DESIGN.md.
+``calibrate`` (fits), ``learn`` (training). See docs/design.md.
 """
 
 __version__ = "0.1.0"

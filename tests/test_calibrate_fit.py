@@ -125,7 +125,7 @@ def test_tabulated_fit_reproduces_a_held_out_train(rng):
 
 
 def test_pcm_family_needs_set_pulses_only(rng):
-    # Nandakumar's PCM mean step 0.892 uS - 0.084 G (ALGORITHMS.md section 4), no noise
+    # Nandakumar's PCM mean step 0.892 uS - 0.084 G (docs/algorithms.md, "Mixed precision"), no noise
     from memspice.surrogate import PCMStatistical
 
     true = PCMStatistical(std_offset_s=0.0, std_slope=0.0)

@@ -184,7 +184,7 @@ def _assert_unbiased(mean, se, target):
 
 def test_stochastic_coincidence_programs_the_conv_gradient_in_expectation(conv_case):
     # Reference: the finite-difference gradient G; the expected pulsed change is −η·G
-    # (ALGORITHMS.md §1: E[n]·Δw_min = −η δ xᵀ) when no probability is clipped.
+    # (docs/algorithms.md, "Stochastic pulse coincidence": E[n]·Δw_min = −η δ xᵀ) when no probability is clipped.
     x, delta, g, config = conv_case
     dw_min = make_tile(2, 10, config, np.random.default_rng(0)).dw_min
     eta = 4.0 * dw_min / np.abs(g).max()  # at most ~4 pulses per cell and step

@@ -1,4 +1,4 @@
-"""Update rules against their equations (ALGORITHMS.md sections 1 and 4), on the real AnalogTile."""
+"""Update rules against their equations (docs/algorithms.md, "Stochastic pulse coincidence" and "Mixed precision"), on the real AnalogTile."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _layer(n_out, n_in, table, seed=0):
 
 @pytest.mark.parametrize("update_management", [False, True])
 def test_coincidence_counts_have_the_sgd_expectation(update_management):
-    # ALGORITHMS.md §1: E[n_ij] = BL p_i q_j with sign -sign(x_i d_j), and
+    # docs/algorithms.md, "Stochastic pulse coincidence": E[n_ij] = BL p_i q_j with sign -sign(x_i d_j), and
     # C_x C_d = eta_s / (BL dw_min) with eta_s = eta / B per sample, so
     # E[n] dw_min = -(eta/B) sum_b d_b x_b^T (the mini-batch SGD step).
     # Checked over R = 4000 independent draws against 5 standard errors.
@@ -78,7 +78,7 @@ def test_mixed_precision_accumulator_keeps_what_the_device_did_not_take():
 
 
 def test_mixed_precision_epsilon_for_pcm_is_the_set_step_from_g_min():
-    # Statistical PCM (ALGORITHMS.md §4): mean SET step 0.892 uS - 0.084 G; at
+    # Statistical PCM (docs/algorithms.md, "Mixed precision"): mean SET step 0.892 uS - 0.084 G; at
     # G = 0.1 uS that is 0.8836 uS; on [0.1, 20] uS with w_max = 1 the weight
     # scale is 19.9 uS per unit, so eps = 0.8836 / 19.9 = 0.04440.
     layer = _layer(2, 2, {"device": "NandakumarPCM2018"})

@@ -1,4 +1,4 @@
-"""A non-editable install carries models/ and circuits/ (DESIGN.md: they are package data)."""
+"""A non-editable install carries models/ and circuits/ (docs/design.md: they are package data)."""
 
 from __future__ import annotations
 

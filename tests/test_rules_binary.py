@@ -1,4 +1,4 @@
-"""Binary stochastic learning (Li et al., arXiv 2304.12866; ALGORITHMS.md §3): passes, step-wise update, digits."""
+"""Binary stochastic learning (Li et al., arXiv 2304.12866; docs/algorithms.md, "Binary stochastic learning"): passes, step-wise update, digits."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_step_wise_update_fires_one_pulse_at_the_threshold_and_restarts():
 
 
 def test_exponential_levels_device_matches_the_paper_formula():
-    # ALGORITHMS.md §3: dG = [(Gmax-Gmin)/(1-e^-a) - (G-Gmin)](1-e^(-a/N)), checked at
+    # docs/algorithms.md, "Binary stochastic learning": dG = [(Gmax-Gmin)/(1-e^-a) - (G-Gmin)](1-e^(-a/N)), checked at
     # G = Gmin + 0.3 (Gmax-Gmin) for N = 64, a = 3 against the LinearStep the params build.
     params = exponential_levels_params(64, 3.0, 0.0, 1e-6, 15e-6)
     dev = LinearStep(**params)

@@ -1,4 +1,4 @@
-"""CBRAM stochastic computing (Lammie et al. 2021; ALGORITHMS.md §2): switching law, products, digits accuracy."""
+"""CBRAM stochastic computing (Lammie et al. 2021; docs/algorithms.md, "CBRAM stochastic computing"): switching law, products, digits accuracy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Streaming batch eigenupdate (Hoskins et al. 2019; ALGORITHMS.md §5): estimator, counts, digits accuracy."""
+"""Streaming batch eigenupdate (Hoskins et al. 2019; docs/algorithms.md, "Streaming batch eigenupdate"): estimator, counts, digits accuracy."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_zero_shift_finds_each_devices_symmetry_point():
 def test_transfer_adds_eta_t_times_the_column_of_a_to_c():
     # Ideal constant-step tiles (one pulse = 0.02): with A - A0 holding v in
     # column 0, one transfer changes C's column 0 by eta_t v in expectation
-    # (stochastic coincidence, ALGORITHMS.md §1) and no other column. Mean over
+    # (stochastic coincidence, docs/algorithms.md, "Stochastic pulse coincidence") and no other column. Mean over
     # 400 independent transfers within 4 standard errors.
     table = {"device": "ConstantStep", "device_params": {"dg_up_s": 0.1e-6, "dg_down_s": 0.1e-6}}
     config = tile_config_from_table(table)

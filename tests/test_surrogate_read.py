@@ -85,7 +85,7 @@ def test_out_of_range_adc_output_is_reported(rng):
 
 
 def test_conductance_read_noise_has_configured_variance(rng):
-    # sigma_G = 0.03 G + 0.13 µS per device and read (PCM, ALGORITHMS.md §4);
+    # sigma_G = 0.03 G + 0.13 µS per device and read (PCM, docs/algorithms.md, "Mixed precision");
     # for one output the noise is Gaussian with variance
     # sum_i (sigma+_i^2 + sigma-_i^2) x_i^2 / g_scale^2 (independent devices).
     read = PCMReadNandakumar2018(drift_nu=0.0)

@@ -65,7 +65,7 @@ def _numpy_trajectory(m, amp, width, x0, n):
 def _ngspice_trajectory(m, amp, width, x0, n):
     t, v, samples, edge = _pulse_train(amp, width, n)
     pwl = " ".join(f"{a:.12g} {b:.12g}" for a, b in zip(t, v))
-    step = edge / 5  # time step bounded to 1/5 of a pulse edge (ALGORITHMS.md, known traps)
+    step = edge / 5  # time step bounded to 1/5 of a pulse edge (docs/algorithms.md, Numerical traps)
     deck = "\n".join(
         [
             f"* tabulated surrogate reference: {m.name} pulse train",

@@ -179,7 +179,7 @@ def test_cycle_to_cycle_noise_matches_configuration(rng, n_pulses):
 
 
 def test_pcm_set_pulse_statistics_match_nandakumar(rng):
-    # ALGORITHMS.md §4: mean dG = -0.084 G + 0.892 µS, std = 0.09 G + 0.575 µS.
+    # docs/algorithms.md, "Mixed precision": mean dG = -0.084 G + 0.892 µS, std = 0.09 G + 0.575 µS.
     # From G = 5 µS: mean 0.472 µS, std 1.025 µS; the bounds (0.1, 20 µS) are
     # more than 4.7 std away, so clipping does not bias the sample.
     dev = NandakumarPCM2018()
@@ -231,7 +231,7 @@ def test_power_step_follows_its_recursion(rng):
 
 
 def test_linear_step_from_exponential_levels_reaches_bound_in_n_levels(rng):
-    # ALGORITHMS.md §3: with N levels the device goes from G_min to G_max in
+    # docs/algorithms.md, "Binary stochastic learning": with N levels the device goes from G_min to G_max in
     # exactly N potentiation pulses (geometric sum of the exponential model).
     dev = LinearStep.from_exponential_levels(64, 3.0)
     tile = _tile(dev, rng, 1, 1)

@@ -23,7 +23,7 @@ from memspice.errors import CircuitError, ParameterError
 
 pytestmark = pytest.mark.spice
 
-#: short write pulses: 10 ns plateau, 1 ns edges, largest step edge/5 (ALGORITHMS.md's bound)
+#: short write pulses: 10 ns plateau, 1 ns edges, largest step edge/5 (docs/algorithms.md, Numerical traps)
 PULSE = PulseShape(width_s=10e-9, rise_s=1e-9, fall_s=1e-9, steps_per_edge=5)
 
 

@@ -2,7 +2,7 @@
 
 Babu, Rudy, ... "Stochastic Deep Learning in Memristive Networks" (arXiv 1711.03640) train with the
 stochastic pulse-coincidence update and vary the device: dynamic range G_max/G_min, number of
-conductance levels, and the variability of the programming step. Their claims (ALGORITHMS.md §1):
+conductance levels, and the variability of the programming step. Their claims (docs/algorithms.md, "Stochastic pulse coincidence"):
 within 3 % of floating point with a dynamic range as low as 15 and 32 levels; programming
 variability is the parameter that hurts most.
 

@@ -71,7 +71,7 @@ class SpiceCell:
     backend: str = "subprocess"
     timeout_s: float = 300.0
     max_step_per_edge: int = 5
-    """The time step is bounded by (shortest edge) / max_step_per_edge (ALGORITHMS.md: <= 1/5 of an edge)."""
+    """The time step is bounded by (shortest edge) / max_step_per_edge (docs/algorithms.md, "Numerical traps": <= 1/5 of an edge)."""
     engine: str = "ngspice"
     """``"ngspice"`` (the model's subcircuit; ``backend`` picks subprocess or shared) or ``"vacask"``
     (the model's Verilog-A compiled by openvaf-r, see memspice.circuit.vacask_writer)."""

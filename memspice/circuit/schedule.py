@@ -14,7 +14,7 @@ Builders:
   selected row and pulse (row-parallel: every chosen cell of a row is written
   at once; the unselected lines sit at the scheme's bias);
 * :func:`coincidence_schedule` -- one stochastic pulse-coincidence update
-  (Gokmen & Vlasov 2016, ALGORITHMS.md section 1) from an input vector x and
+  (Gokmen & Vlasov 2016, docs/algorithms.md, "Stochastic pulse coincidence") from an input vector x and
   an error vector delta, turned into pulse trains (the Bernoulli draw is
   :func:`memspice.circuit.stimulus.bernoulli_trains`; the bias table
   :data:`memspice.circuit.stimulus.BIAS`).
@@ -277,7 +277,7 @@ def coincidence_schedule(x, delta, *, amplitude_up_v: float, amplitude_down_v: f
 
     The target is dW = -eta delta x^T (cell (i, j) holds the weight from
     input i to output j): a cell whose row and column fire in the same slot
-    takes one step of direction -sign(x_i delta_j) (ALGORITHMS.md section 1).
+    takes one step of direction -sign(x_i delta_j) (docs/algorithms.md, "Stochastic pulse coincidence").
     A crossbar can only apply one polarity per slot, so the update runs in
     four phases of ``bl`` slots, one per sign pair (sign x, sign delta); in a
     phase of direction d the firing rows go to A/2 and the firing columns to

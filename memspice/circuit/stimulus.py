@@ -157,7 +157,7 @@ class PulseShape:
             _duration(name, getattr(self, name))
         if int(self.steps_per_edge) != self.steps_per_edge or self.steps_per_edge < 5:
             raise ParameterError(
-                f"steps_per_edge = {self.steps_per_edge!r} must be an integer >= 5 (ALGORITHMS.md: steps <= edge/5)"
+                f"steps_per_edge = {self.steps_per_edge!r} must be an integer >= 5 (docs/algorithms.md, Numerical traps: steps <= edge/5)"
             )
         for name in ("delay_s", "tail_s"):
             _duration(name, getattr(self, name), allow_zero=True)
@@ -168,7 +168,7 @@ class PulseShape:
 
     @property
     def max_step_s(self) -> float:
-        # ALGORITHMS.md asks for steps <= 1/5 of an edge. That is not enough for threshold devices:
+        # docs/algorithms.md (Numerical traps) asks for steps <= 1/5 of an edge. That is not enough for threshold devices:
         # a VTEAM cell crosses v_on inside one step of the edge and ngspice misses the edge's share
         # of the switching (measured: -2 % state change per -0.24 V, 2 ns pulse with 0.5 ns edges at
         # edge/5; -0.1 % at edge/50; the numpy integration and the analytic value agree at edge/500).
@@ -344,7 +344,7 @@ def bernoulli_trains(p_rows, q_cols, bl: int, rng: np.random.Generator) -> tuple
 
 @dataclass(frozen=True, eq=False)
 class CoincidenceTrain:
-    """Stochastic pulse-coincidence update (Gokmen & Vlasov 2016, ALGORITHMS.md section 1).
+    """Stochastic pulse-coincidence update (Gokmen & Vlasov 2016, docs/algorithms.md, "Stochastic pulse coincidence").
 
     ``row_bits`` (BL, rows) and ``col_bits`` (BL, cols): which slot carries a
     pulse on which line. Row pulses go to +V/2, column pulses to -V/2, so only

@@ -71,7 +71,7 @@ _VTEAM_CITE = (
 )
 _VTEAM_SET = (
     "parameter set of the VTEAM preset in MemTorch (C. Lammie et al., Neurocomputing 485:124-133, "
-    "2022), the values quoted in memspice ALGORITHMS.md"
+    "2022), the values quoted in memspice docs/algorithms.md (VTEAM)"
 )
 
 
@@ -132,7 +132,7 @@ _HP_CITE = (
     "D. B. Strukov, G. S. Snider, D. R. Stewart, R. S. Williams, 'The missing memristor found', "
     "Nature 453:80-83, 2008, Eqs. (1)-(2)"
 )
-_HP_SET = "ALGORITHMS.md preset (R_on 100 ohm, R_off 16 kohm, D 10 nm, mu_v 1e-14 m^2/(V s)) as in Strukov 2008, Fig. 2"
+_HP_SET = "memspice preset, docs/algorithms.md Linear ion drift (R_on 100 ohm, R_off 16 kohm, D 10 nm, mu_v 1e-14 m^2/(V s)) as in Strukov 2008, Fig. 2"
 
 _WINDOW_CITES = {
     "joglekar": "Y. N. Joglekar, S. J. Wolf, 'The elusive memristor', Eur. J. Phys. 30:661-675, 2009, Eq. (9)",
@@ -223,7 +223,7 @@ _YAK_CITE = (
     "C. Yakopcic, T. M. Taha, G. Subramanyam, R. E. Pino, S. Rogers, 'A memristor device model', "
     "IEEE Electron Device Letters 32(10):1436-1438, 2011, Eqs. (1)-(6)"
 )
-_YAK_SET = "Yakopcic et al. 2011, Table I (fit to the Oblea et al. chalcogenide device), as quoted in ALGORITHMS.md"
+_YAK_SET = "Yakopcic et al. 2011, Table I (fit to the Oblea et al. chalcogenide device), as quoted in memspice docs/algorithms.md (Yakopcic)"
 
 
 def yakopcic() -> ModelDefinition:

@@ -27,7 +27,7 @@ _PCM_CITE = (
     "'Mixed-precision architecture based on computational memory for training deep neural networks', "
     "IEEE ISCAS 2018 (arXiv:1712.01192), statistical PCM model (Sec. III, Fig. 2)"
 )
-_PCM_SET = "Nandakumar et al. 2018 PCM model fit, as quoted in memspice ALGORITHMS.md Sec. 4"
+_PCM_SET = "Nandakumar et al. 2018 PCM model fit, as quoted in memspice docs/algorithms.md, Statistical PCM"
 
 PCM_PARAMETERS = (
     Parameter("g_min_s", 0.1e-6, "S", "G_min: lowest conductance (after RESET)", _PCM_SET, low=0.0),

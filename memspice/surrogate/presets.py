@@ -121,4 +121,4 @@ class TangECRAM2018(LinearStep):
 
 @dataclass(frozen=True)
 class NandakumarPCM2018(PCMStatistical):
-    """The PCM of Nandakumar et al. as used in their mixed-precision training (ALGORITHMS.md §4)."""
+    """The PCM of Nandakumar et al. as used in their mixed-precision training (docs/algorithms.md, "Mixed precision")."""

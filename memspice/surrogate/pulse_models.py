@@ -111,7 +111,7 @@ class LinearStep(PulseModel):
 
     @classmethod
     def from_exponential_levels(cls, n_levels: float, nonlinearity: float, **kw) -> "LinearStep":
-        """The saturating-exponential device of NeuroSim / binary stochastic learning (ALGORITHMS.md §3):
+        """The saturating-exponential device of NeuroSim / binary stochastic learning (docs/algorithms.md, "Binary stochastic learning"):
 
             dG = [(G_max - G_min) / (1 - e^-alpha) - (G - G_min)] (1 - e^(-alpha/N))
 
@@ -245,7 +245,7 @@ class PowerStep(PulseModel):
 
 @dataclass(frozen=True)
 class PCMStatistical(PulseModel):
-    """Statistical PCM model (Nandakumar et al., arXiv 1712.01192; ALGORITHMS.md §4).
+    """Statistical PCM model (Nandakumar et al., arXiv 1712.01192; docs/algorithms.md, "Mixed precision").
 
     Only SET (potentiation) pulses are gradual, so the device is unipolar:
     a differential pair is updated by SET pulses on G+ (W up) or G- (W down).

@@ -345,7 +345,7 @@ class AnalogTile(TileReadPath):
         return updater
 
     def apply_coincidences(self, row_bits: np.ndarray, col_bits: np.ndarray, sign: np.ndarray | float = 1.0) -> np.ndarray:
-        """Stochastic pulse-coincidence update (Gokmen & Vlasov 2016; ALGORITHMS.md §1).
+        """Stochastic pulse-coincidence update (Gokmen & Vlasov 2016; docs/algorithms.md, "Stochastic pulse coincidence").
 
         row_bits: (BL, n_in) pulse trains on the inputs, col_bits: (BL, n_out) on
         the outputs (bool or 0/1). Each cell gets one pulse per slot where its

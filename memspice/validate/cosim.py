@@ -183,7 +183,7 @@ class CosimCheckpoints:
         states = states_for_conductance(self.model, g)
         v_read = float(self.model.v_read_v)
         x_sub = xt[: cfg.n_reads, in_idx]
-        # update: sample 0, the rule's scaling (ALGORITHMS.md section 1, one sample: C^2 = eta / (BL dw_min))
+        # update: sample 0, the rule's scaling (docs/algorithms.md, "Stochastic pulse coincidence", one sample: C^2 = eta / (BL dw_min))
         from memspice.circuit import PulseShape
         from memspice.circuit.schedule import coincidence_schedule, draw_coincidence
 

@@ -1,5 +1,5 @@
 """Binary stochastic learning (``[rule] name = "binary-stochastic"``; Li, Ielmini, Liu et al., arXiv 2304.12866;
-ALGORITHMS.md §3).
+docs/algorithms.md, "Binary stochastic learning").
 
 Every elementary operation of training is binarised:
 
@@ -81,7 +81,7 @@ class BinaryStochasticConfig(RuleConfig):
 def exponential_levels_params(
     n_levels: float, nonlinearity: float, cycle_noise: float, g_min_s: float, g_max_s: float
 ) -> dict:
-    """``[tile.device_params]`` of a "LinearStep" device equal to ALGORITHMS.md §3's pulse model.
+    """``[tile.device_params]`` of a "LinearStep" device equal to docs/algorithms.md, "Binary stochastic learning"'s pulse model.
 
     ΔG_SET = [(G_max−G_min)/(1−e^(−α)) − (G−G_min)]·(1−e^(−α/N))·(1+γξ) is affine
     in G: dg = (G_max−G_min)(1−e^(−α/N))/(1−e^(−α)) and gamma = 1−e^(−α)

@@ -1,12 +1,12 @@
 """CBRAM stochastic-computing update (``[rule] name = "cbram-sc"``; Lammie et al., IEEE TCAS-II 2021;
-ALGORITHMS.md §2).
+docs/algorithms.md, "CBRAM stochastic computing").
 
 The gradient products δ_j·x_i of the parameter update are computed with
 stochastic computing: every operand becomes a CBRAM bitstream
 (:mod:`memspice.learn.stochastic_computing`), each product is the AND of two
 streams counted back, signs are combined separately. The resulting update
 ΔW = −(η/B)·Σ_b (δ_b x_bᵀ)_SC is then written to the crossbar as in mixed
-precision (Nandakumar et al.; ALGORITHMS.md §4): a digital accumulator χ per
+precision (Nandakumar et al.; docs/algorithms.md, "Mixed precision"): a digital accumulator χ per
 weight collects ΔW, and p = trunc(χ/ε) device pulses of sign(χ) go to the
 tile, with ε the device's mean step in weight units. That is our reading of
 how an SC-computed update reaches analog weights (Lammie et al. compute the

@@ -41,7 +41,7 @@ class MixedPrecisionConfig(RuleConfig):
 
 
 class MixedPrecision(Rule):
-    """Mixed-precision training (Nandakumar et al. 2018, arXiv 1712.01192; ALGORITHMS.md §4).
+    """Mixed-precision training (Nandakumar et al. 2018, arXiv 1712.01192; docs/algorithms.md, "Mixed precision").
 
     A float64 accumulator χ per device pair collects the SGD step
     −(η/B) Σ_b δ_b x_bᵀ. Then p = floor(|χ|/ε) pulses of sign(χ) go to the

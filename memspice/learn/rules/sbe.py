@@ -1,5 +1,5 @@
 """Streaming batch eigenupdate, SBE (``[rule] name = "sbe"``; Hoskins et al., Front. Neurosci. 13:793, 2019;
-ALGORITHMS.md §5).
+docs/algorithms.md, "Streaming batch eigenupdate").
 
 A crossbar updates its whole array in parallel only with an outer product
 (rank 1). Plain mini-batch SGD on a crossbar therefore costs one
@@ -93,7 +93,7 @@ def _unit_columns_mgs(m: np.ndarray, previous: np.ndarray) -> np.ndarray:
 def streaming_eigenupdate(
     x: np.ndarray, delta: np.ndarray, x_hat: np.ndarray, d_hat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One batch of the streaming power step of Hoskins et al. 2019 (ALGORITHMS.md §5).
+    """One batch of the streaming power step of Hoskins et al. 2019 (docs/algorithms.md, "Streaming batch eigenupdate").
 
     ``x`` (B, n_in), ``delta`` (B, n_out): the batch's rows; ``x_hat`` (n_in, k),
     ``d_hat`` (n_out, k): the warm-start estimates (orthonormal columns). For
@@ -104,7 +104,7 @@ def streaming_eigenupdate(
         S ← (1−w)·S + w·a bᵀ
 
     X and Δ start from zero each batch; X̂ and Δ̂ carry over (warm start).
-    Ordering: ALGORITHMS.md updates X and Δ from the same old estimates; here
+    Ordering: docs/algorithms.md updates X and Δ from the same old estimates; here
     Δ uses the X̂ just updated (Gauss-Seidel order). Our reading, because with
     the simultaneous (Jacobi) order the pair often flips sign on the first
     samples of a batch, so that s mixes products of opposite sign: on digits
@@ -161,7 +161,7 @@ class StreamingBatchEigenupdate(Rule):
     ``pulse_mode`` says how the rank-1 update −η·s·Δ̂X̂ᵀ reaches a tile:
 
     * ``"coincidence"`` (default): one stochastic pulse-coincidence update
-      (ALGORITHMS.md §1) with row trains from X̂ and column trains from s·Δ̂,
+      (docs/algorithms.md, "Stochastic pulse coincidence") with row trains from X̂ and column trains from s·Δ̂,
       ``bl`` slots long — the crossbar's own parallel outer-product update.
       Its expectation is the rank-1 step; a cell takes at most ``bl`` pulses
       per batch, so ``bl`` must cover η·max|sΔ̂X̂ᵀ|/Δw_min (clipped

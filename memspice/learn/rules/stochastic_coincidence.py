@@ -29,7 +29,7 @@ class StochasticCoincidence(Rule):
     probability p_i = min(C_x·|x_i|, 1) and column j (error δ_j) with
     q_j = min(C_δ·|δ_j|, 1); each coincidence moves the device one step, with
     sign −sign(x_i·δ_j). The expected change is BL·p_i·q_j·Δw_min, so with
-    C_x·C_δ = C² = η_s/(BL·Δw_min) it equals −η_s·δ_j·x_i (ALGORITHMS.md §1).
+    C_x·C_δ = C² = η_s/(BL·Δw_min) it equals −η_s·δ_j·x_i (docs/algorithms.md, "Stochastic pulse coincidence").
 
     Mini-batches: each sample gets its own trains with η_s = η/B, so the batch's
     expected change is the mini-batch SGD step; the signed coincidence counts of
@@ -44,7 +44,7 @@ class StochasticCoincidence(Rule):
     m_x = max|x|, m_δ = max|δ| over the batch, C_x = C·sqrt(m_δ/m_x) and
     C_δ = C·sqrt(m_x/m_δ): the same product C², but the two probabilities
     balanced so that small errors are not drowned in Bernoulli noise. Without
-    it C_x = C_δ = C, as written in ALGORITHMS.md §1.
+    it C_x = C_δ = C, as written in docs/algorithms.md, "Stochastic pulse coincidence".
 
     ``sampler``: how the trains are drawn, both with the law above:
     ``"geometric"`` (default) by thinning with geometric skipping, a few

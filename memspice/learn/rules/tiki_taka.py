@@ -9,7 +9,7 @@ weights there. Tiki-Taka turns that pull into a feature with two tiles per
 layer:
 
 * a fast tile A receives the pulsed gradient updates
-  (stochastic pulse coincidence, ALGORITHMS.md §1: A ← A − η δxᵀ); its pull
+  (stochastic pulse coincidence, docs/algorithms.md, "Stochastic pulse coincidence": A ← A − η δxᵀ); its pull
   towards the symmetry point makes it a leaky integrator of the gradient;
 * every ``transfer_every`` mini-batches, ``columns_per_transfer`` columns of A
   are read (A e_i, a forward read through A's read path) and added to the slow
