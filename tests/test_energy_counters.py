@@ -227,13 +227,14 @@ def test_tiki_taka_trains_reads_and_zero_shift_by_hand(rng):
 def test_trainer_writes_counters_per_epoch(tmp_path):
     from memspice.learn.config import config_from_dict
     from memspice.learn.metrics import read_csv
-    from memspice.learn.trainer import _Streams, load_dataset, train
+    from memspice.learn.run_state import Streams, load_dataset
+    from memspice.learn.trainer import train
 
     doc = {"seed": 3, "data": {"name": "digits", "max_train": 96}, "network": {"sizes": [64, 8, 10]},
            "training": {"epochs": 2, "batch_size": 32}, "rule": {"name": "sgd", "learning_rate": 0.1}}
     config = config_from_dict(doc)
     train(config, tmp_path, progress=False)
-    n_train = len(load_dataset(config, _Streams(config.seed).data).train)
+    n_train = len(load_dataset(config, Streams(config.seed).data).train)
     rows = read_counters_csv(tmp_path / "counters.csv")
     assert [(r["epoch"], r["layer"]) for r in rows] == [(1, 0), (1, 1), (2, 0), (2, 1)]
     for r in rows:  # per epoch: every sample read forward once per layer, backward once into layer 1

@@ -194,3 +194,23 @@ def test_the_import_walker_resolves_relative_local_and_from_imports():
         (1, "memspice.devices.cards.x", "memspice.devices.cards")]
     assert stage_of("memspice.nowhere", order) is None
     assert module_name(PACKAGE / "devices" / "__init__.py") == "memspice.devices"
+
+
+def test_each_subpackage_states_its_stage():
+    # Each subpackage's docstring tells a reader its stage and what it may import;
+    # the sentence must say what docs/design.md's block says (the block is the source).
+    import ast as _ast
+
+    order = layer_order()
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        package = f"memspice.{init.parent.name}"
+        number, name = order[package]
+        doc = " ".join((_ast.get_docstring(_ast.parse(init.read_text(encoding="utf-8"))) or "").split())
+        match = re.search(r"Stage (\d+) of the layer order \(docs/design\.md\): may import (.*?)nothing later\.|"
+                          r"Stage (\d+) of the layer order \(docs/design\.md\): may import only the foundation", doc)
+        assert match, f"{init}: its docstring must state 'Stage {number} of the layer order (docs/design.md): may import ...'"
+        stated = int(match.group(1) or match.group(3))
+        assert stated == number, f"{init} says stage {stated}; docs/design.md puts {package} in stage {number} ({name})"
+        named = set(re.findall(r"memspice\.\w+", match.group(2) or ""))
+        earlier = {m for m, (n, _) in order.items() if 0 < n < number and m.count(".") == 1}
+        assert named == earlier, f"{init}: names {sorted(named)} as importable; the stages before {number} are {sorted(earlier)}"

@@ -1,5 +1,9 @@
 """Calibration: fit the surrogate's pulse-update models to SPICE runs or measured data.
 
+Stage 7 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit, memspice.cell and
+memspice.surrogate (and the foundation modules), nothing later.
+
     from memspice.calibrate import (PulseTrainExperiment, SpiceCell, calibrate_compact_model,
                                     read_pulse_csv, calibrate_pulse_data, save_calibration)
     cal = calibrate_compact_model("vteam", PulseTrainExperiment(-0.212, 50e-9, n_up=30, amplitude_down_v=0.09),

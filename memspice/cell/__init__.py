@@ -1,7 +1,8 @@
 """Single-device test benches: one cell driven by a waveform, in numpy or a circuit simulator.
 
-Stage 5 of the layer order: may import memspice.devices, memspice.spice,
-memspice.external and memspice.circuit (and the foundation modules), nothing later.
+Stage 5 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external and memspice.circuit (and the foundation modules),
+nothing later.
 
 >>> from memspice.devices import get_model
 >>> from memspice.cell import pulse_response, sine_drive, loop_area

@@ -1,5 +1,8 @@
 """Crossbar circuits: the crossbar value, stimuli, graph checks, the SPICE writer and the nodal solver.
 
+Stage 4 of the layer order (docs/design.md): may import memspice.devices, memspice.spice
+and memspice.external (and the foundation modules), nothing later.
+
 >>> import numpy as np
 >>> from memspice.devices import get_model
 >>> from memspice.circuit import Crossbar, ReadStimulus, read, solve_read

@@ -28,7 +28,7 @@ reads both the same way; only the device state node differs
 A device that spells its own VACASK lines -- a model with the methods
 ``vacask_model_card()``, ``vacask_instance(inst, p, n, x0)`` and
 ``vacask_state_save(inst)``, such as a user's Verilog-A device
-(:class:`memspice.devices.external.ExternalModel`) -- is asked for its model
+(:class:`memspice.external.ExternalModel`) -- is asked for its model
 card, each cell's instance line and the ``save`` item of each state, and its
 compiled module is the one it was imported from (:func:`has_vacask_lines`);
 everything else in the deck is the same. Built-in models take the path above.
@@ -101,7 +101,7 @@ def device_library(model):
         if compiled is None:
             raise CircuitError(f"device {getattr(model, 'name', model)!r} writes its own VACASK lines but carries no "
                                "compiled module (interface.compiled); import it with "
-                               "memspice.devices.external.import_verilog_a")
+                               "memspice.external.import_verilog_a")
         return dataclasses.replace(compiled, modules=(model.module,))
     from memspice.resources import data_dir
     from memspice.spice.osdi import compile_va, compile_verilog_a  # later stage: imported on use

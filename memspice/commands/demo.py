@@ -10,7 +10,7 @@
 3. train a 64-32-10 network on digits: the floating-point baseline, and the
    stochastic pulse-coincidence rule on tiles of the calibrated device, with
    SPICE co-simulation checkpoints of the output layer
-   (memspice.learn.cosim);
+   (memspice.validate.cosim);
 4. print the summary table (accuracy against floating point, surrogate
    against SPICE, energy per update) and write plots and files to --out.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memspice.commands.output import format_table, print_json
+from memspice.devices.pcm import PCM_DEFAULTS
 
 
 def _levels(text: str) -> tuple[float, ...]:
@@ -39,7 +40,8 @@ def register(subparsers) -> None:
                    help="times after programming in s (default 0,1e2,1e4,1e6,1e8)")
     p.add_argument("--d2d", type=_levels, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
                    help="relative device-to-device conductance variation (default 0,0.05,0.1,0.2,0.3)")
-    p.add_argument("--drift-nu", type=float, default=0.04, help="drift exponent nu (default 0.04, Nandakumar 2018)")
+    p.add_argument("--drift-nu", type=float, default=PCM_DEFAULTS["drift_nu"],
+                   help="drift exponent nu (default: the PCM card's, %(default)s, Nandakumar et al. 2018)")
     p.add_argument("--drift-nu-d2d", type=float, default=0.0, help="device-to-device std of nu (default 0)")
     p.add_argument("--repeats", type=int, default=3, help="draws per point (default 3)")
     p.add_argument("--max-test", type=int, default=None, help="evaluate on the first N test samples only")

@@ -1,5 +1,7 @@
 """Compact memristor models: one definition, rendered to numpy, ngspice and Verilog-A.
 
+Stage 1 of the layer order (docs/design.md): may import only the foundation modules.
+
 >>> from memspice.devices import get_model, model_names
 >>> m = get_model("vteam")                       # preset values (SI units), cited
 >>> m.current(0.5, 0.2), m.dxdt(0.5, 0.2)         # doctest: +SKIP

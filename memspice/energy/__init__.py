@@ -1,5 +1,9 @@
 """Energy of crossbar training: a per-read / per-pulse table measured in ngspice, and run estimates.
 
+Stage 8 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit, memspice.cell, memspice.surrogate
+and memspice.calibrate (and the foundation modules), nothing later.
+
 >>> from memspice.devices import get_model
 >>> from memspice.circuit import Crossbar
 >>> from memspice.energy import EnergySettings, measure_energy_table, save_table, EnergyModel

@@ -1,7 +1,7 @@
 """Imported Verilog-A devices: a user's own compact model, compiled by openvaf-r, simulated in VACASK.
 
-Stage 3 of the layer order: may import memspice.devices and memspice.spice (and
-the foundation modules), nothing later.
+Stage 3 of the layer order (docs/design.md): may import memspice.devices and
+memspice.spice (and the foundation modules), nothing later.
 
 >>> from memspice.external import import_verilog_a
 >>> dev = import_verilog_a("my_cell.va", state="gap")    # doctest: +SKIP

@@ -1,5 +1,10 @@
 """Training networks on surrogate tiles: datasets, layers, update rules, the training loop.
 
+Stage 10 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit, memspice.cell, memspice.surrogate,
+memspice.calibrate, memspice.energy and memspice.validate (and the foundation modules),
+nothing later.
+
 Public API::
 
     from memspice.learn import load_config, train

@@ -27,7 +27,7 @@ symbol, unit, meaning and default) per key:
     :func:`memspice.learn.tiles.tile_config_from_table`.
 ``[cosim]`` (optional)
     SPICE co-simulation checkpoints: every K mini-batches a layer's tile runs
-    as a crossbar in ngspice; :mod:`memspice.learn.cosim`.
+    as a crossbar in ngspice; :mod:`memspice.validate.cosim`.
 ``[energy]`` (optional)
     the energy estimate every run writes (``energy_*_j`` columns of
     metrics.csv per epoch, the run's totals and the table used in
@@ -67,12 +67,7 @@ from memspice.learn.config_tables import (
     training_config_from_table,
 )
 from memspice.learn.rules import RULES, RuleConfig, SGDConfig, rule_config_dict, rule_config_from_table
-from memspice.learn.rules.registry import rule_only_keys
 from memspice.learn.table_values import check_value
-
-# Derived from the rule registry, not a list of its own: memspice.learn.robustness (its _config_of) reads
-# it to drop other rules' keys from checkpoints written before to_dict left them out.
-_RULE_ONLY_KEYS = rule_only_keys()
 
 _SECTIONS = ("data", "network", "training", "rule", "tile", "cosim", "energy")
 
@@ -89,7 +84,7 @@ class TrainConfig:
     rule: RuleConfig = field(default_factory=SGDConfig)
     tile: dict = field(default_factory=dict)
     cosim: dict = field(default_factory=dict)
-    """The raw [cosim] table: SPICE co-simulation checkpoints (memspice.learn.cosim); empty = off."""
+    """The raw [cosim] table: SPICE co-simulation checkpoints (memspice.validate.cosim); empty = off."""
     energy: dict = field(default_factory=dict)
     """The raw [energy] table: energy model for the per-epoch estimate (memspice.energy.config); empty = the
     shipped default table (memspice.energy.default)."""

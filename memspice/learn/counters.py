@@ -76,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from memspice.errors import DataError, ParameterError
+from memspice.energy.counters_csv import read_counters_csv  # the reader lives with its user (energy); re-exported for train-side callers
 
 FIELDS = (
     "steps",
@@ -407,20 +408,6 @@ def write_counters_csv(path, rows: list[dict]) -> Path:
         for r in rows:
             w.writerow([repr(float(r[c])) if isinstance(r[c], float) else r[c] for c in COUNTER_CSV_COLUMNS])
     return path
-
-
-def read_counters_csv(path) -> list[dict]:
-    """Rows of counters.csv, numbers parsed (epoch, layer, shapes as int)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{str(path)!r} does not exist: train with operation counting on (memspice >= issue 14)")
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    ints = ("epoch", "layer", "n_out", "n_cols", "devices_per_pulse")
-    try:
-        return [{k: (int(v) if k in ints else float(v)) for k, v in r.items()} for r in rows]
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{str(path)!r} is not a counters.csv: {exc}") from None
 
 
 __all__ = ["FIELDS", "OpCounters", "RunAccounting", "read_counters_csv", "record_array_pulses",

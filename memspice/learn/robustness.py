@@ -324,11 +324,11 @@ def load_checkpoint_network(path: str | Path):
     """(network, TrainConfig, state) from a training checkpoint (.npz written by memspice train)."""
     from memspice.learn import checkpoint as ckpt
     from memspice.learn.config import config_from_dict
-    from memspice.learn.trainer import _network_from_state
+    from memspice.learn.run_state import network_from_state
 
     state = ckpt.load_checkpoint(Path(path))
     config = _config_of(state["config"], config_from_dict)
-    net, _ = _network_from_state(state["network"], config.network.activation)
+    net, _ = network_from_state(state["network"], config.network.activation)
     return net, config, state
 
 
@@ -338,17 +338,17 @@ def _config_of(doc: dict, config_from_dict):
     Workaround: TrainConfig.to_dict() (at the time of writing) stores every
     [rule] key, also those that apply to another rule only, which
     config_from_dict then rejects; such keys are dropped here, using the
-    config module's own table of rule-only keys.
+    rule registry's table of rule-only keys.
     """
     from memspice.errors import ConfigError
-    from memspice.learn import config as cfg
+    from memspice.learn.rules.registry import rule_only_keys
 
     try:
         return config_from_dict(doc)
     except ConfigError:
         rule = dict(doc.get("rule", {}))
         name = rule.get("name", "sgd")
-        for key, only in getattr(cfg, "_RULE_ONLY_KEYS", {}).items():
+        for key, only in rule_only_keys().items():
             if name not in (only if isinstance(only, tuple) else (only,)):
                 rule.pop(key, None)
         return config_from_dict({**doc, "rule": rule})
@@ -356,9 +356,9 @@ def _config_of(doc: dict, config_from_dict):
 
 def checkpoint_test_split(config):
     """The test split of the run's dataset, drawn exactly as the trainer drew it (same seed stream)."""
-    from memspice.learn.trainer import _Streams, load_dataset
+    from memspice.learn.run_state import Streams, load_dataset
 
-    return load_dataset(config, _Streams(config.seed).data).test
+    return load_dataset(config, Streams(config.seed).data).test
 
 
 __all__ = ["CSV_COLUMNS", "PERTURBATIONS", "RobustnessPoint", "RobustnessSettings", "check_same_architecture",

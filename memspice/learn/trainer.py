@@ -52,10 +52,6 @@ from memspice.learn.rules import Rule, build_rule
 from memspice.learn.run_state import Streams, check_sizes, load_dataset, network_from_state, network_state, new_network
 from memspice.learn.run_summary import TrainResult, check_same_run, resume_config, write_summary
 
-# learn/robustness.py and tests reach these two by their former names here
-_Streams = Streams
-_network_from_state = network_from_state
-
 def make_rule(config: TrainConfig) -> Rule:
     """The update rule object named by ``config.rule`` (through the rule registry)."""
     return build_rule(config.rule)

@@ -1,5 +1,8 @@
 """Simulation backends: one interface, ngspice in a subprocess or in-process.
 
+Stage 2 of the layer order (docs/design.md): may import memspice.devices (and the
+foundation modules), nothing later.
+
 >>> from memspice.spice import RunSettings, simulate
 >>> res = simulate(deck_text, RunSettings(backend="subprocess", timeout_s=30))   # doctest: +SKIP
 >>> res.v("out"), res.i("vdd")                                     # doctest: +SKIP

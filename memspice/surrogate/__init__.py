@@ -1,5 +1,9 @@
 """Behavioural surrogate tile: fast reads and pulsed updates with device non-idealities.
 
+Stage 6 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit and memspice.cell (and the
+foundation modules), nothing later.
+
     from memspice.surrogate import AnalogTile, TileConfig, WeightMapping, SoftBounds
     tile = AnalogTile(n_out, n_in, TileConfig(device=SoftBounds()), np.random.default_rng(0))
 

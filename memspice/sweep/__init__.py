@@ -1,5 +1,10 @@
 """Parameter sweeps: a grid of validate-update, calibration, training or crossbar read/write points.
 
+Stage 11 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit, memspice.cell, memspice.surrogate,
+memspice.calibrate, memspice.energy, memspice.validate and memspice.learn (and the
+foundation modules), nothing later.
+
     from memspice.sweep import load_sweep, run_sweep, read_results
     spec = load_sweep("examples/sweeps/write_pulses.toml")   # every point checked before anything runs
     run = run_sweep(spec, workers=2)                         # or scheduler="tcp://host:8786" (Dask)

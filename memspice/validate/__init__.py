@@ -1,5 +1,9 @@
 """Circuit-level validation of update pulses: the surrogate's prediction next to ngspice, cell by cell.
 
+Stage 9 of the layer order (docs/design.md): may import memspice.devices,
+memspice.spice, memspice.external, memspice.circuit, memspice.cell, memspice.surrogate,
+memspice.calibrate and memspice.energy (and the foundation modules), nothing later.
+
     import numpy as np
     from memspice.devices import get_model
     from memspice.circuit import Crossbar, PulseShape
