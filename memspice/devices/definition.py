@@ -24,6 +24,15 @@ from memspice.errors import ParameterError
 RESERVED_NAMES = frozenset({"p", "n", "xs", "x", "x0", "v_pn", "i_pn", "dxdt", "state", "time"})
 
 
+
+def interval_text(low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool) -> str:
+    """A range in interval notation, e.g. ``(0, inf)`` or ``[0, 1]``; None = unbounded on that side."""
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    left = "[" if low is not None and low_inclusive else "("
+    right = "]" if high is not None and high_inclusive else ")"
+    return f"{left}{lo}, {hi}{right}"
+
 @dataclass(frozen=True)
 class Parameter:
     """One model parameter.
@@ -50,11 +59,7 @@ class Parameter:
 
     def range_text(self) -> str:
         """The allowed range in interval notation, e.g. ``(0, inf)`` or ``[0, 1]``."""
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        left = "[" if self.low is not None and self.low_inclusive else "("
-        right = "]" if self.high is not None and self.high_inclusive else ")"
-        return f"{left}{lo}, {hi}{right}"
+        return interval_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
 
     def check(self, value: float, model: str) -> float:
         """``value`` as a float, or ParameterError naming the model, parameter, value and range."""

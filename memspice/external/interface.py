@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memspice.devices.definition import interval_text
 from memspice.errors import ParameterError
 from memspice.spice.osdi import compile_va
 from memspice.spice.osdi_descriptor import read_osdi_descriptors
@@ -84,11 +85,7 @@ class VerilogAParameter:
     description: str = ""
 
     def range_text(self) -> str:
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        left = "[" if self.low is not None and self.low_inclusive else "("
-        right = "]" if self.high is not None and self.high_inclusive else ")"
-        return f"{left}{lo}, {hi}{right}"
+        return interval_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
 
     def check(self, value, module: str) -> float:
         """``value`` as a number inside the declared range, else ParameterError naming module, parameter and range."""
