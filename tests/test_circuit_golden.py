@@ -10,7 +10,7 @@ import pytest
 
 from memspice.circuit.golden import GOLDEN, golden_text, read_4x4_1t1r, read_8x8
 from memspice.circuit.nodal import NodalSolver
-from memspice.spice import simulate
+from memspice.spice import RunSettings, simulate
 
 NETLISTS = Path(__file__).resolve().parents[1] / "netlists"
 
@@ -32,7 +32,7 @@ def test_golden_deck_is_unchanged(name):
 def test_golden_deck_runs_in_plain_ngspice(name):
     # `ngspice -b` on the file as it is (the subprocess backend), from a foreign working directory:
     # the deck includes everything it needs.
-    res = simulate((NETLISTS / name).read_text(), backend="subprocess", timeout_s=120)
+    res = simulate((NETLISTS / name).read_text(), RunSettings(backend="subprocess", timeout_s=120))
     if name.startswith("read_8x8"):
         # the read deck's column currents equal the nodal solver's (independent solver) to 1e-9
         xb, drive = read_8x8()

@@ -102,6 +102,26 @@ def test_pcm_ngspice_pulse_engine_matches_numpy():
     m = get_model("pcm")
     a = pulse_response(m, 30, 1.0, 50e-9, rise_s=1e-9, fall_s=1e-9, x0=1e-6, rng=np.random.default_rng(5))
     b = stochastic_pulse_response(m, 30, 1.0, 50e-9, rise_s=1e-9, fall_s=1e-9, x0=1e-6,
-                                  rng=np.random.default_rng(5), engine="ngspice")
+                                  rng=np.random.default_rng(5), simulator="ngspice")
     assert np.max(np.abs(a.x - b.x)) < 1e-3 * m.x_max
     assert np.ptp(a.x) > 3e-6
+
+
+@pytest.mark.spice
+def test_cell_pulse_response_runs_the_stochastic_devices_in_ngspice():
+    # memspice.cell.pulse_response(simulator="ngspice") on pcm/cbram is the stochastic SPICE run
+    # (memspice.cell.stochastic_spice), not the devices' numpy-only method.
+    pcm = get_model("pcm")
+    kw = dict(rise_s=1e-9, fall_s=1e-9, x0=1e-6, simulator="ngspice")
+    a = pulse_response(pcm, 5, 1.0, 50e-9, rng=np.random.default_rng(3), **kw)
+    b = stochastic_pulse_response(pcm, 5, 1.0, 50e-9, rng=np.random.default_rng(3), **kw)
+    assert a.simulator == "ngspice"
+    np.testing.assert_array_equal(a.x, b.x)
+    cbram = get_model("cbram")
+    # a SET pulse 20 time constants long switches every device (P(no switch) = exp(-20))
+    r = pulse_response(cbram, 2, 2.4, 20 * float(cbram.tau_s(2.4)), x0=0.0, simulator="ngspice",
+                       rng=np.random.default_rng(1))
+    assert r.simulator == "ngspice" and r.trace is not None
+    np.testing.assert_allclose(r.x, [1.0, 1.0], atol=1e-9)
+    with pytest.raises(ParameterError, match="simulator"):
+        pulse_response(pcm, 2, 1.0, 50e-9, rng=np.random.default_rng(3), simulator="xyce")

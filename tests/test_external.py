@@ -28,6 +28,7 @@ from memspice.cell.imported_pulses import PulseProtocol, measure_pulse_trains
 from memspice.external import import_verilog_a, inspect_verilog_a, load_external_card
 from memspice.errors import ParameterError
 from memspice.resources import data_file
+from memspice.spice import RunSettings
 from memspice.spice.osdi import VerilogACompileError
 
 pytestmark = pytest.mark.spice
@@ -172,7 +173,7 @@ def test_8x8_v2_write_selected_and_half_selected(gap_model, rng):
     # half-selected cells must move less than 1 % of the selected change (0.6 V is 5 e-folds below v_set).
     gaps = rng.uniform(0.5, 0.9, (8, 8))
     pulse = PulseShape(width_s=WIDTH_S, rise_s=1e-9, fall_s=1e-9, delay_s=1e-9, tail_s=1e-9)
-    res = builtin_write(Crossbar(gap_model, gaps), WriteScheme(UP_V, (3, 4), pulse=pulse), engine="vacask")
+    res = builtin_write(Crossbar(gap_model, gaps), WriteScheme(UP_V, (3, 4), pulse=pulse), RunSettings(engine="vacask"))
     change = res.states_after - res.states_before
     t = np.array([0, 1, 2, 12, 13, 14]) * 1e-9
     v = np.array([0, 0, UP_V, UP_V, 0, 0])
@@ -191,7 +192,7 @@ def test_8x8_1t1r_gates_isolate_unselected_rows(gap_model, rng):
     # while the selected cell, in series with its transistor, moves less than in a 1R array.
     gaps = rng.uniform(0.5, 0.9, (8, 8))
     xb = Crossbar(gap_model, gaps, cell="1T1R", row_wire_ohm=1.0, col_wire_ohm=1.0)
-    res = builtin_write(xb, WriteScheme(1.8, (3, 4), pulse=PulseShape(width_s=WIDTH_S)), engine="vacask")
+    res = builtin_write(xb, WriteScheme(1.8, (3, 4), pulse=PulseShape(width_s=WIDTH_S)), RunSettings(engine="vacask"))
     change = res.states_after - res.states_before
     others = np.ones(8, bool)
     others[3] = False

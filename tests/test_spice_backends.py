@@ -144,6 +144,33 @@ def test_unknown_backend_and_bad_timeout():
         simulate(DIVIDER, RunSettings(timeout_s=0))
 
 
+def test_run_settings_is_the_only_way_to_say_how_a_deck_runs():
+    # The loose keywords of the transition are gone: every runner takes settings=RunSettings(...).
+    import numpy as np
+
+    from memspice.calibrate.inarray import SpiceArrayCell
+    from memspice.calibrate.runners import SpiceCell
+    from memspice.circuit import Crossbar, ReadStimulus, read, write
+    from memspice.devices import get_model
+
+    xb = Crossbar(get_model("resistor"), np.full((2, 2), 0.5))
+    with pytest.raises(TypeError):
+        simulate(DIVIDER, backend="subprocess")
+    with pytest.raises(TypeError):
+        read(xb, ReadStimulus(np.full(2, 0.01)), solver="ngspice", timeout_s=10)
+    with pytest.raises(TypeError):
+        write(xb, ReadStimulus(np.full(2, 0.01)), engine="vacask")
+    for cls in (SpiceCell, SpiceArrayCell):
+        with pytest.raises(TypeError):
+            cls(backend="shared")
+        with pytest.raises(ParameterError, match="RunSettings"):
+            cls(settings="shared")
+    with pytest.raises(ParameterError, match="RunSettings"):
+        simulate(DIVIDER, "shared")
+    assert not hasattr(RunSettings, "of")
+    assert SpiceCell().settings == RunSettings() and SpiceCell(settings=RunSettings(engine="vacask")).label.startswith("vacask")
+
+
 def test_shared_library_exit_is_reported_not_fatal(tmp_path):
     # A deck that tells ngspice to quit makes libngspice call its controlled-exit
     # hook. Run in a child Python so this test's own library stays usable: the

@@ -86,12 +86,12 @@ def _ngspice_deck(tile, x):
 @pytest.mark.spice
 @pytest.mark.parametrize("n", [32, pytest.param(64, marks=pytest.mark.slow)])
 def test_ir_drop_read_equals_ngspice(rng, n):
-    from memspice.spice import simulate
+    from memspice.spice import RunSettings, simulate
 
     tile = _tile(rng, n, n)
     x = rng.uniform(-1, 1, n)
     y = tile.forward(x)
-    res = simulate(_ngspice_deck(tile, x), backend="subprocess", timeout_s=300.0)
+    res = simulate(_ngspice_deck(tile, x), RunSettings(backend="subprocess", timeout_s=300.0))
     i_p = np.array([res.i(f"vpsense{j}") for j in range(n)]).ravel()
     i_m = np.array([res.i(f"vmsense{j}") for j in range(n)]).ravel()
     # ngspice's branch current of the ammeter flows from the column end to ground

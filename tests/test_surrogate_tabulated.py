@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from memspice.devices import get_model
-from memspice.spice import simulate
+from memspice.spice import RunSettings, simulate
 from memspice.surrogate import AnalogTile, TileConfig, tabulate_compact_model
 from memspice.surrogate.tabulated import single_pulse_waveform
 
@@ -76,7 +76,7 @@ def _ngspice_trajectory(m, amp, width, x0, n):
             ".end",
         ]
     )
-    res = simulate(deck, backend="subprocess", timeout_s=120.0)
+    res = simulate(deck, RunSettings(backend="subprocess", timeout_s=120.0))
     xs = res.vectors[f"v(x1.{m.spice_state_node})"]
     return m.conductance(np.interp(samples, res.time, xs))
 

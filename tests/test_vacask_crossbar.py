@@ -183,7 +183,7 @@ def test_calibration_pulse_train_in_vacask_matches_ngspice():
 
     train = PulseTrainExperiment(amplitude_up_v=-0.2117, amplitude_down_v=0.092, width_s=50e-9, n_up=30, x0=1.0)
     ng = run_pulse_train("vteam", train, SpiceCell())
-    vc = run_pulse_train("vteam", train, SpiceCell(engine="vacask"))
+    vc = run_pulse_train("vteam", train, SpiceCell(settings=RunSettings(engine="vacask")))
     assert vc.source == "vteam in vacask, single cell"
     assert np.ptp(ng.meta["states"]) > 0.5  # the train sweeps most of the state range
     assert np.max(np.abs(vc.meta["states"] - ng.meta["states"])) < 0.01

@@ -81,7 +81,7 @@ endc
     x_numpy = m.integrate(t, v, np.array(x0))
     # Second reference: the model's ngspice subcircuit (behavioural sources, state capacitor)
     # under the same waveform and the same largest step.
-    ng = drive(m, t, v, x0, simulator="ngspice", max_step_s=edge / 5, timeout_s=120)
+    ng = drive(m, t, v, x0, simulator="ngspice", max_step_s=edge / 5, settings=RunSettings(timeout_s=120))
     ends = np.arange(1, N_PULSES + 1) * period  # after each pulse, with the device at 0 V
     after_vacask = np.interp(ends, res.time, x_vacask)
     after_numpy = np.interp(ends, t, x_numpy)

@@ -34,6 +34,7 @@ from memspice.calibrate.pulsefit import fit_pulse_model
 from memspice.cell.imported_pulses import MeasuredTrain, PulseProtocol, measure_pulse_trains
 from memspice.errors import ParameterError
 from memspice.external.model import ExternalModel
+from memspice.spice import RunSettings
 from memspice.surrogate import Tabulated
 
 __all__ = ["PulseResponseGrid", "measure_pulse_response", "measured_pulse_data"]
@@ -158,14 +159,15 @@ class PulseResponseGrid:
 
 def measure_pulse_response(model: ExternalModel, amplitudes_v, widths_s, *, n_pulses: int = 20,
                            n_starts: int = 5, starts=None, protocol: dict | None = None,
-                           timeout_s: float = 300.0, change_tolerance: float = 1e-4) -> PulseResponseGrid:
+                           settings: RunSettings | None = None, change_tolerance: float = 1e-4) -> PulseResponseGrid:
     """Pulse trains of ``n_pulses`` for every amplitude x width x start, in VACASK.
 
     ``starts``: initial states (settable state; default ``n_starts`` states
     evenly over the state range) or, for a device whose state cannot be set,
     numbers of conditioning pulses (default ``n_starts`` counts from 0 to
     ``n_pulses``). ``protocol``: further :class:`PulseProtocol` fields
-    (rise_s, fall_s, rest_s, read_s, steps_per_edge).
+    (rise_s, fall_s, rest_s, read_s, steps_per_edge). ``settings``: the time
+    limit of each VACASK run (default :class:`~memspice.spice.RunSettings()`).
 
     A model whose read conductance changes by less than ``change_tolerance``
     (relative) under every pulse tried raises ParameterError naming the
@@ -205,7 +207,7 @@ def measure_pulse_response(model: ExternalModel, amplitudes_v, widths_s, *, n_pu
                 trains.append(np.concatenate([pre, np.full(n_pulses, amp)]))
                 x0.append(start if kind == "state" else np.nan)
                 where.append((a, s, pre.size))
-        results = measure_pulse_trains(model, trains, proto, x0=x0 if kind == "state" else None, timeout_s=timeout_s)
+        results = measure_pulse_trains(model, trains, proto, x0=x0 if kind == "state" else None, settings=settings)
         for (a, s, n_pre), r in zip(where, results):
             g[a, w, s] = r.g_s[n_pre:]
             if x is not None:

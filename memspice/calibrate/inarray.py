@@ -18,7 +18,7 @@ cell with the longest wires to its drivers.
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,12 +50,11 @@ class SpiceArrayCell:
     settings: RunSettings = field(default_factory=lambda: RunSettings().long())
     """How ngspice runs; a whole pulse train on an array is a long transient (:meth:`RunSettings.long`)."""
     max_step_per_edge: int = 5
-    backend: InitVar[str | None] = None
-    """Transitional: the old ``backend=`` keyword (commands/calibrate.py); sets ``settings.backend``."""
 
-    def __post_init__(self, backend: str | None = None) -> None:
-        if backend is not None:
-            object.__setattr__(self, "settings", self.settings.replace(backend=backend))
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, RunSettings):
+            raise ParameterError(f"SpiceArrayCell.settings must be a memspice.spice.RunSettings, "
+                                 f"got {type(self.settings).__name__}")
         if int(self.rows) != self.rows or int(self.cols) != self.cols or self.rows < 1 or self.cols < 1:
             raise ParameterError(f"SpiceArrayCell: rows = {self.rows!r}, cols = {self.cols!r} must be integers >= 1.")
         if not (np.isfinite(self.wire_ohm) and self.wire_ohm >= 0):

@@ -4,8 +4,8 @@ Where an experiment runs is a value too:
 
 ``NumpyCell()``            the compact model's own numpy integrator (fast, no circuit);
 ``SpiceCell()``            one cell driven by an ideal PWL source in ngspice
-                           (``SpiceCell(engine="vacask")``: the model's
-                           Verilog-A in VACASK);
+                           (``SpiceCell(settings=RunSettings(engine="vacask"))``:
+                           the model's Verilog-A in VACASK);
 ``SpiceArrayCell(...)``    the same cell inside a crossbar with wire resistance,
                            written by memspice.circuit, the other cells
                            half-selected (see memspice.calibrate.inarray).
@@ -25,6 +25,7 @@ from memspice.calibrate.data import IVData, PulseData
 from memspice.calibrate.experiments import IVSweepExperiment, PulseTrainExperiment, iv_waveform, pulse_train_waveform
 from memspice.cell.single_cell import run_ngspice_cell, run_vacask_cell
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 
 __all__ = ["ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep"]
 
@@ -68,21 +69,20 @@ class NumpyCell:
 class SpiceCell:
     """One cell driven by an ideal PWL voltage source in a circuit engine (ngspice by default)."""
 
-    backend: str = "subprocess"
-    timeout_s: float = 300.0
     max_step_per_edge: int = 5
     """The time step is bounded by (shortest edge) / max_step_per_edge (docs/algorithms.md, "Numerical traps": <= 1/5 of an edge)."""
-    engine: str = "ngspice"
-    """``"ngspice"`` (the model's subcircuit; ``backend`` picks subprocess or shared) or ``"vacask"``
-    (the model's Verilog-A compiled by openvaf-r, see memspice.circuit.vacask_writer)."""
+    settings: RunSettings = field(default_factory=RunSettings)
+    """Where the cell runs: ``settings.engine`` ``"ngspice"`` (the model's subcircuit; ``settings.backend``
+    picks subprocess or shared) or ``"vacask"`` (the model's Verilog-A compiled by openvaf-r, see
+    memspice.circuit.vacask_writer), and the time limit of one run."""
 
     def __post_init__(self):
-        if self.engine not in ("ngspice", "vacask"):
-            raise ParameterError(f"SpiceCell engine {self.engine!r} is unknown; choose 'ngspice' or 'vacask'")
+        if not isinstance(self.settings, RunSettings):
+            raise ParameterError(f"SpiceCell.settings must be a memspice.spice.RunSettings, got {type(self.settings).__name__}")
 
     @property
     def label(self) -> str:
-        return f"{self.engine}, single cell"
+        return f"{self.settings.engine}, single cell"
 
 
 def _model(model):
@@ -123,12 +123,12 @@ def run_pulse_train(model, exp: PulseTrainExperiment, where=None) -> PulseData:
         return _pulse_data(g, wf, exp, m, where.label, x_read)
     if isinstance(where, SpiceCell):
         max_step_s = wf.rise_s / where.max_step_per_edge
-        if where.engine == "vacask":
-            trace = run_vacask_cell(m, wf.t_s, wf.v_v, x0, max_step_s, timeout_s=where.timeout_s)
+        if where.settings.engine == "vacask":
+            trace = run_vacask_cell(m, wf.t_s, wf.v_v, x0, max_step_s, settings=where.settings)
         else:
             trace = run_ngspice_cell(m, wf.t_s, wf.v_v, x0, max_step_s,
                                      title=f"* memspice calibrate: pulse train on one {m.name} cell",
-                                     backend=where.backend, timeout_s=where.timeout_s)
+                                     settings=where.settings)
         g = np.interp(wf.read_times_s, trace.time_s, trace.i_a) / read_v
         states = None if trace.x is None else np.interp(wf.read_times_s, trace.time_s, trace.x)
         return _pulse_data(g, wf, exp, m, where.label, states)
@@ -157,11 +157,11 @@ def run_iv_sweep(model, exp: IVSweepExperiment, where=None) -> IVData:
         i = m.current(v, xs)
     elif isinstance(where, SpiceCell):
         max_step_s = (t[1] - t[0]) / 2.0
-        if where.engine == "vacask":
-            trace = run_vacask_cell(m, t, v, x0, max_step_s, timeout_s=where.timeout_s)
+        if where.settings.engine == "vacask":
+            trace = run_vacask_cell(m, t, v, x0, max_step_s, settings=where.settings)
         else:
             trace = run_ngspice_cell(m, t, v, x0, max_step_s, title=f"* memspice calibrate: I-V sweep on one {m.name} cell",
-                                     backend=where.backend, timeout_s=where.timeout_s, with_state=False)
+                                     settings=where.settings, with_state=False)
         i = np.interp(t, trace.time_s, trace.i_a)
     else:
         raise ParameterError(f"where = {where!r}: I-V sweeps run in NumpyCell() or SpiceCell().")

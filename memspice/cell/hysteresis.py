@@ -7,16 +7,19 @@ import numpy as np
 from memspice.cell.testbench import drive
 from memspice.devices.pulses import DriveResult
 from memspice.errors import ParameterError
+from memspice.spice import RunSettings
 
 __all__ = ["loop_area", "sine_drive"]
 
 
 def sine_drive(model, amplitude_v: float, frequency_hz: float, *, x0: float | None = None, n_cycles: int = 1,
-               points_per_cycle: int = 400, simulator: str = "numpy", backend: str = "subprocess") -> DriveResult:
+               points_per_cycle: int = 400, simulator: str = "numpy",
+               settings: RunSettings | None = None) -> DriveResult:
     """v(t) = amplitude sin(2 pi f t) for ``n_cycles`` periods, as a PWL with ``points_per_cycle`` points.
 
     Both simulators get the same piecewise-linear waveform; ngspice's step is
-    bounded to a fifth of one PWL segment.
+    bounded to a fifth of one PWL segment; ``settings``: how ngspice runs
+    (default :class:`~memspice.spice.RunSettings()`).
     """
     if not (frequency_hz > 0 and np.isfinite(frequency_hz)):
         raise ParameterError(f"frequency_hz must be positive, got {frequency_hz!r}")
@@ -27,7 +30,7 @@ def sine_drive(model, amplitude_v: float, frequency_hz: float, *, x0: float | No
     t = np.arange(n + 1) / (points_per_cycle * frequency_hz)
     v = amplitude_v * np.sin(2 * np.pi * frequency_hz * t)
     v[-1] = 0.0
-    return drive(model, t, v, x0, simulator=simulator, backend=backend)
+    return drive(model, t, v, x0, simulator=simulator, settings=settings)
 
 
 def loop_area(result: DriveResult) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.external.importer import vacask_header
 from memspice.external.model import ExternalModel, vacask_number
-from memspice.spice.vacask import Vacask
+from memspice.spice import RunSettings, settings_or_default, simulate
 
 __all__ = ["MeasuredTrain", "PulseProtocol", "measure_pulse_trains"]
 
@@ -108,12 +108,13 @@ class MeasuredTrain:
 
 
 def measure_pulse_trains(model: ExternalModel, trains, protocol: PulseProtocol, *, x0=None,
-                     timeout_s: float = 300.0) -> list[MeasuredTrain]:
+                     settings: RunSettings | None = None) -> list[MeasuredTrain]:
     """Run several pulse trains of one width in one VACASK run, each on its own cell and source.
 
     ``trains``: a list of amplitude sequences (V, signed; any lengths).
     ``x0``: one initial state per train (needs a settable state), or None for
-    the model's own initial state.
+    the model's own initial state. ``settings``: the time limit of the run
+    (default :class:`~memspice.spice.RunSettings()`); the deck is VACASK's.
     """
     trains = [np.atleast_1d(np.asarray(a, dtype=float)) for a in trains]
     if not trains or any(a.ndim != 1 or a.size < 1 or not np.all(np.isfinite(a)) for a in trains):
@@ -137,7 +138,7 @@ def measure_pulse_trains(model: ExternalModel, trains, protocol: PulseProtocol, 
     lines += ["control"]
     lines += ["  save " + " ".join(saves[k:k + 16]) for k in range(0, len(saves), 16)]
     lines += [f"  analysis tran1 tran step={step} stop={vacask_number(t_stop)} maxstep={step}", "endc"]
-    res = Vacask().run("\n".join(lines) + "\n", timeout_s=timeout_s)
+    res = simulate("\n".join(lines) + "\n", settings_or_default(settings).replace(engine="vacask"))
     out = []
     for k, amps in enumerate(trains):
         # the source's current is ngspice's sign (into its + terminal): the device current is -i

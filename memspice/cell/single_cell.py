@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memspice.circuit.vacask_writer import STATE_NODE, device_library, device_model_card, source_params
-from memspice.spice import simulate
+from memspice.spice import RunSettings, settings_or_default, simulate
 
 __all__ = ["CellTrace", "ngspice_cell_deck", "pwl_text", "run_ngspice_cell", "run_vacask_cell", "vacask_cell_deck"]
 
@@ -50,10 +50,13 @@ def ngspice_cell_deck(model, t_s, v_v, x0: float, max_step_s: float, title: str)
     ])
 
 
-def run_ngspice_cell(model, t_s, v_v, x0: float, max_step_s: float, *, title: str, backend: str = "subprocess",
-                     timeout_s: float = 300.0, with_state: bool = True) -> CellTrace:
-    """Simulate :func:`ngspice_cell_deck`; ``with_state`` also reads the state vector when ngspice saved it."""
-    res = simulate(ngspice_cell_deck(model, t_s, v_v, x0, max_step_s, title), backend=backend, timeout_s=timeout_s)
+def run_ngspice_cell(model, t_s, v_v, x0: float, max_step_s: float, *, title: str,
+                     settings: RunSettings | None = None, with_state: bool = True) -> CellTrace:
+    """Simulate :func:`ngspice_cell_deck`; ``with_state`` also reads the state vector when ngspice saved it.
+
+    ``settings``: backend and time limit (default :class:`~memspice.spice.RunSettings()`); the deck is ngspice's."""
+    settings = settings_or_default(settings).replace(engine="ngspice")
+    res = simulate(ngspice_cell_deck(model, t_s, v_v, x0, max_step_s, title), settings)
     # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
     x = None
     if with_state:
@@ -79,8 +82,11 @@ def vacask_cell_deck(model, t_s, v_v, x0: float, max_step_s: float) -> str:
     ])
 
 
-def run_vacask_cell(model, t_s, v_v, x0: float, max_step_s: float, *, timeout_s: float = 300.0) -> CellTrace:
-    """Simulate :func:`vacask_cell_deck` in VACASK."""
-    res = simulate(vacask_cell_deck(model, t_s, v_v, x0, max_step_s), backend="vacask", timeout_s=timeout_s)
+def run_vacask_cell(model, t_s, v_v, x0: float, max_step_s: float, *,
+                    settings: RunSettings | None = None) -> CellTrace:
+    """Simulate :func:`vacask_cell_deck` in VACASK (``settings``: its time limit; default
+    :class:`~memspice.spice.RunSettings()`)."""
+    settings = settings_or_default(settings).replace(engine="vacask")
+    res = simulate(vacask_cell_deck(model, t_s, v_v, x0, max_step_s), settings)
     # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
     return CellTrace(res.time, -res.i("vdrive"), res.v(f"xcell.{STATE_NODE}"))

@@ -12,21 +12,25 @@ from memspice.devices.stochastic_params import require_rng
 from memspice.cell.testbench import drive
 from memspice.devices.waveforms import pulse_train, pwl_source
 from memspice.errors import ParameterError
-from memspice.spice import simulate
+from memspice.spice import RunSettings, settings_or_default, simulate
 
-__all__ = ["stochastic_pulse_response", "pcm_pulse_response", "cbram_pulse_response"]
+__all__ = ["STOCHASTIC_MODELS", "stochastic_pulse_response", "pcm_pulse_response", "cbram_pulse_response"]
+
+#: the device models whose pulse response draws from an ``rng`` (routed here by memspice.cell.pulse_response)
+STOCHASTIC_MODELS = (PcmModel, CbramModel)
 
 
 def stochastic_pulse_response(model, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None, gap_s=None,
-                              x0=None, engine="numpy", rng=None, backend="subprocess",
-                              timeout_s=300.0) -> PulseResponse:
-    """``n_pulses`` pulses on one PCM or CBRAM device, in numpy (``engine="numpy"``) or in a circuit simulator.
+                              x0=None, simulator="numpy", rng=None,
+                              settings: RunSettings | None = None) -> PulseResponse:
+    """``n_pulses`` pulses on one PCM or CBRAM device, in numpy (``simulator="numpy"``) or in ngspice.
 
-    The arguments are those of ``memspice.devices.pulse_response``; the draws come from ``rng`` in the same
-    order for every engine, so a seeded numpy run and a seeded SPICE run see the same noise.
+    The arguments are those of :func:`memspice.cell.pulse_response` (``settings``: how ngspice runs, default
+    :class:`~memspice.spice.RunSettings()`); the draws come from ``rng`` in the same order for both
+    simulators, so a seeded numpy run and a seeded SPICE run see the same noise.
     """
-    kwargs = dict(rise_s=rise_s, fall_s=fall_s, gap_s=gap_s, x0=x0, engine=engine, rng=rng, backend=backend,
-                  timeout_s=timeout_s)
+    kwargs = dict(rise_s=rise_s, fall_s=fall_s, gap_s=gap_s, x0=x0, simulator=simulator, rng=rng,
+                  settings=settings)
     if isinstance(model, PcmModel):
         return pcm_pulse_response(model, n_pulses, amplitude_v, width_s, **kwargs)
     if isinstance(model, CbramModel):
@@ -35,15 +39,16 @@ def stochastic_pulse_response(model, n_pulses, amplitude_v, width_s, *, rise_s=N
 
 
 def pcm_pulse_response(model: PcmModel, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None, gap_s=None,
-                       x0=None, engine="numpy", rng=None, backend="subprocess", timeout_s=300.0) -> PulseResponse:
-    """SET pulses on one PCM device; one standard-normal draw per pulse from ``rng``, used by both engines."""
+                       x0=None, simulator="numpy", rng=None, settings: RunSettings | None = None) -> PulseResponse:
+    """SET pulses on one PCM device; one standard-normal draw per pulse from ``rng``, used by both simulators."""
+    settings = settings_or_default(settings)
     train, g0, xi = model.pulse_draws(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s,
                                       x0=x0, rng=rng)
-    if engine == "numpy":
+    if simulator == "numpy":
         x = model.pulse_states(train, g0, xi)
         return PulseResponse("pcm", g0, x, x.copy(), train, "numpy")
-    if engine != "ngspice":
-        raise ParameterError(f"engine must be 'numpy' or 'ngspice', got {engine!r}")
+    if simulator != "ngspice":
+        raise ParameterError(f"simulator must be 'numpy' or 'ngspice', got {simulator!r}")
     t, v = train.breakpoints()
     # xi steps to pulse k's draw during the rest before pulse k (v = 0, nothing moves then).
     t_xi = [0.0]
@@ -69,26 +74,26 @@ def pcm_pulse_response(model: PcmModel, n_pulses, amplitude_v, width_s, *, rise_
         f".tran {tmax!r} {float(t[-1])!r} 0 {tmax!r}",
         ".end", "",
     ])
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
+    res = simulate(deck, settings.replace(engine="ngspice"))
     x = np.interp(train.sample_times_s, res.time, res.v(f"xdut.{STATE_NODE}"))
     return PulseResponse("pcm", g0, x, x.copy(), train, "ngspice")
 
 
 def cbram_pulse_response(model: CbramModel, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None,
-                         gap_s=None, x0=None, engine="numpy", rng=None, backend="subprocess",
-                         timeout_s=300.0) -> PulseResponse:
+                         gap_s=None, x0=None, simulator="numpy", rng=None,
+                         settings: RunSettings | None = None) -> PulseResponse:
     """State (0/1) after each pulse of one CBRAM device; in a simulator the instance carries one drawn
     SET and one drawn RESET threshold (from ``rng``), so it switches at most once per direction."""
-    if engine == "numpy":
+    if simulator == "numpy":
         return model.pulse_response(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s,
-                                    x0=x0, engine="numpy", rng=rng)
+                                    x0=x0, simulator="numpy", rng=rng)
     rng = require_rng(rng, "cbram pulse_response")
     train = pulse_train(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s)
     x = model.x0_default if x0 is None else model.check_state(x0, "x0")
     t, v = train.breakpoints()
     e_set, e_reset = model.draw_thresholds(rng)
-    trace = drive(model, t, v, x, engine=engine, max_step_s=min(train.rise_s, train.fall_s) / 5,
-                  backend=backend, timeout_s=timeout_s,
+    trace = drive(model, t, v, x, simulator=simulator, max_step_s=min(train.rise_s, train.fall_s) / 5,
+                  settings=settings,
                   instance=model.spice_instance("dut", "p", "0", x0=x, e_set=float(e_set), e_reset=float(e_reset)))
     xs = trace.state_at(train.sample_times_s)
-    return PulseResponse("cbram", x, xs, model.conductance(xs), train, engine, trace)
+    return PulseResponse("cbram", x, xs, model.conductance(xs), train, simulator, trace)

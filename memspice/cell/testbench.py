@@ -15,7 +15,7 @@ import numpy as np
 from memspice.devices.pulses import DriveResult
 from memspice.devices.waveforms import pwl_source
 from memspice.errors import ParameterError
-from memspice.spice import simulate
+from memspice.spice import RunSettings, settings_or_default, simulate
 
 __all__ = ["SIMULATORS", "DriveResult", "drive", "drive_deck"]
 
@@ -40,7 +40,7 @@ def drive_deck(model, t_s, v_v, x0: float, max_step_s: float, title: str = "mems
 
 
 def drive(model, t_s, v_v, x0: float, *, simulator: str = "numpy", max_step_s: float | None = None,
-          points_per_segment: int = 1, backend: str = "subprocess", timeout_s: float = 120.0,
+          points_per_segment: int = 1, settings: RunSettings | None = None,
           instance: str | None = None) -> DriveResult:
     """State and current of one device of ``model`` along the piecewise-linear (t_s, v_v) waveform.
 
@@ -49,12 +49,15 @@ def drive(model, t_s, v_v, x0: float, *, simulator: str = "numpy", max_step_s: f
     The numpy simulator reports the state at the waveform's breakpoints, each
     segment split into ``points_per_segment`` (the integrator itself steps
     adaptively inside a segment, so this only sets the output resolution);
-    ngspice returns its own time points. ``instance``: the device's instance
-    line in the ngspice deck (default: the model's own, at ``x0``).
+    ngspice returns its own time points. ``settings``: how ngspice runs
+    (backend, time limit; default :class:`~memspice.spice.RunSettings()`; the
+    deck is ngspice's whatever ``settings.engine`` says). ``instance``: the
+    device's instance line in the ngspice deck (default: the model's own, at ``x0``).
     """
     t_s = np.asarray(t_s, float)
     v_v = np.asarray(v_v, float)
     x0 = model.check_state(x0, "x0")
+    settings = settings_or_default(settings)
     if simulator not in SIMULATORS:
         raise ParameterError(f"simulator must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     if max_step_s is None:
@@ -65,7 +68,7 @@ def drive(model, t_s, v_v, x0: float, *, simulator: str = "numpy", max_step_s: f
         x = model.integrate(t_fine, v_fine, np.asarray(x0))
         return DriveResult(t_fine, v_fine, x, model.current(v_fine, x), "numpy")
     deck = drive_deck(model, t_s, v_v, x0, max_step_s, instance=instance)
-    res = simulate(deck, backend=backend, timeout_s=timeout_s)
+    res = simulate(deck, settings.replace(engine="ngspice"))
     x = res.v(f"xdut.{model.spice_state_node}")
     return DriveResult(res.time, res.v("p"), x, -res.i("vdrive"), "ngspice")
 

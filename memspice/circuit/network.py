@@ -349,6 +349,3 @@ def check_graph(g: nx.MultiGraph) -> None:
             f"node {lost[0]} has no DC path to ground ({len(lost)} such node(s), e.g. {', '.join(sorted(lost)[:5])}); "
             "connect it through a resistor, a driver or the readout"
         )
-
-
-build_network = build_elements  # transitional alias for devices/external_circuit.py (helper A's); delete at merge

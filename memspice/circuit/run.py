@@ -16,21 +16,20 @@ from memspice.circuit.results import ReadResult, WriteResult
 from memspice.circuit.stimulus import CoincidenceTrain, Drive, ReadStimulus, WriteScheme
 from memspice.circuit.transient import deck_writer, source_energy_j, transient, write_result_from_sim  # noqa: F401
 from memspice.errors import ParameterError
-from memspice.spice import ENGINES, RunSettings, simulate
+from memspice.spice import ENGINES, RunSettings, settings_or_default, simulate
 from memspice.spice.settings import SOLVERS
 
 
-def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | None = None, *, solver: str = "nodal",
-         **legacy) -> ReadResult:
+def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | None = None, *,
+         solver: str = "nodal") -> ReadResult:
     """DC read of every vector in ``stimulus`` (one ``.op`` per vector, or one nodal factorisation).
 
     ``solver``: ``"nodal"`` (numpy), or a circuit engine: ``"ngspice"``
     (``settings.backend`` picks subprocess or shared) or ``"vacask"`` (the
     model's Verilog-A in VACASK); the solver names the engine, ``settings``
-    gives backend, time limit and options. ``legacy``: the old ``backend=`` /
-    ``timeout_s=`` keywords (:meth:`RunSettings.of`).
+    gives backend, time limit and options (default :class:`RunSettings()`).
     """
-    settings = RunSettings.of(settings, **legacy)
+    settings = settings_or_default(settings)
     if not isinstance(stimulus, ReadStimulus):
         raise ParameterError(f"read() takes a ReadStimulus, got {type(stimulus).__name__}")
     if stimulus.pulse is not None:
@@ -80,14 +79,14 @@ def _read_from_result(crossbar: Crossbar, net: ElementTable, res) -> ReadResult:
 
 
 def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadStimulus | Drive,
-          settings: RunSettings | None = None, **legacy) -> WriteResult:
+          settings: RunSettings | None = None) -> WriteResult:
     """Transient run: device states after the run, device voltages over time, energy per source.
 
     ``settings.engine``: ``"ngspice"`` (default; ``settings.backend`` picks
-    subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK).
-    ``legacy``: the old ``backend=`` / ``timeout_s=`` / ``engine=`` keywords.
+    subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK);
+    default :class:`RunSettings()`.
     """
-    settings = RunSettings.of(settings, **legacy)
+    settings = settings_or_default(settings)
     drive = _as_drive(crossbar, stimulus)
     if not drive.is_transient:
         raise ParameterError("write() needs a transient stimulus (a write scheme, a pulse train or a pulsed read)")

@@ -26,7 +26,7 @@ from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import Drive
 from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
 from memspice.errors import ParameterError
-from memspice.spice import RunSettings, SimResult, simulate
+from memspice.spice import RunSettings, SimResult, settings_or_default, simulate
 
 __all__ = ["Transient", "deck_writer", "source_energy_j", "transient", "write_result_from_sim"]
 
@@ -105,7 +105,7 @@ def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = N
     (VACASK). ``network``: the element table, if the caller built it already.
     Raises SpiceError & co. when the run fails.
     """
-    settings = RunSettings() if settings is None else settings
+    settings = settings_or_default(settings)
     if not drive.is_transient:
         raise ParameterError("transient() needs a transient drive (a write scheme, a pulse train or a pulsed read)")
     net = build_elements(Topology.of(crossbar, drive)) if network is None else network

@@ -110,7 +110,7 @@ def device_library(model):
     if render is None or getattr(model, "name", None) in stochastic_model_names():
         raise CircuitError(
             f"model {getattr(model, 'name', model)!r} has no Verilog-A rendering, so VACASK cannot simulate it; "
-            "use engine='ngspice' (its ngspice subcircuit) for this model"
+            "use RunSettings(engine='ngspice') (its ngspice subcircuit) for this model"
         )
     try:
         shipped = data_dir("models") / f"{model.name}.va"
@@ -160,7 +160,7 @@ def nmos_model_card(name: str = NMOS_MODEL) -> str:
         if level not in _SPICE_MOS:
             raise CircuitError(
                 f"circuits/{NMOS_FILE}: MOSFET level {level} has no VACASK module here (known: "
-                f"{', '.join(map(str, _SPICE_MOS))}); use engine='ngspice' for 1T1R arrays"
+                f"{', '.join(map(str, _SPICE_MOS))}); use RunSettings(engine='ngspice') for 1T1R arrays"
             )
         kind = "1" if m.group(2).lower() == "nmos" else "-1"
         module = _SPICE_MOS[level][1]

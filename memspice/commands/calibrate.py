@@ -71,6 +71,7 @@ def register(subparsers) -> None:
 
 def _where(args):
     from memspice.calibrate.runners import NumpyCell, SpiceCell
+    from memspice.spice import RunSettings
 
     if args.array:
         from memspice.calibrate.inarray import SpiceArrayCell
@@ -85,10 +86,11 @@ def _where(args):
                 cell = tuple(int(x) for x in args.cell.split(","))
             except ValueError:
                 raise ParameterError(f"--cell {args.cell!r}: write ROW,COL, e.g. 31,31.") from None
-        return SpiceArrayCell(rows=rows, cols=cols, wire_ohm=args.wire_ohm, cell=cell, backend=args.backend)
+        return SpiceArrayCell(rows=rows, cols=cols, wire_ohm=args.wire_ohm, cell=cell,
+                              settings=RunSettings(backend=args.backend).long())
     if args.engine == "numpy":
         return NumpyCell()
-    return SpiceCell(backend=args.backend)
+    return SpiceCell(settings=RunSettings(backend=args.backend))
 
 
 def _calibrate(args) -> int:

@@ -255,16 +255,16 @@ class CbramModel:
 
 
     def pulse_response(self, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None, gap_s=None, x0=None,
-                       engine="numpy", rng=None, backend="subprocess", timeout_s=300.0):
+                       simulator="numpy", rng=None):
         """State (0/1) after each pulse of one device, in numpy; draws from ``rng``. The ngspice run
-        (drawn thresholds on the instance line) is ``memspice.cell.stochastic_spice.stochastic_pulse_response``."""
+        (drawn thresholds on the instance line) is ``memspice.cell.pulse_response(model, ..., simulator="ngspice")``."""
         from memspice.devices.pulses import PulseResponse
         from memspice.devices.waveforms import pulse_train
 
-        if engine != "numpy":
+        if simulator != "numpy":
             raise ParameterError(
-                f"cbram pulse_response here runs in numpy only (engine={engine!r}); for a circuit simulator call "
-                "memspice.cell.stochastic_spice.stochastic_pulse_response(model, ...)"
+                f"cbram pulse_response here runs in numpy only (simulator={simulator!r}); for simulator='ngspice' "
+                "call memspice.cell.pulse_response(model, ..., simulator='ngspice')"
             )
         rng = require_rng(rng, "cbram pulse_response")
         train = pulse_train(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s)

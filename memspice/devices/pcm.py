@@ -259,16 +259,16 @@ class PcmModel:
         return np.array(out)
 
     def pulse_response(self, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None, gap_s=None, x0=None,
-                       engine="numpy", rng=None, backend="subprocess", timeout_s=300.0):
+                       simulator="numpy", rng=None):
         """SET pulses in numpy; one standard-normal draw per pulse from ``rng``. Pulses below
         ``v_set_min_v`` do nothing. The ngspice run of the same draws is
-        ``memspice.cell.stochastic_spice.stochastic_pulse_response``."""
+        ``memspice.cell.pulse_response(model, ..., simulator="ngspice")``."""
         from memspice.devices.pulses import PulseResponse
 
-        if engine != "numpy":
+        if simulator != "numpy":
             raise ParameterError(
-                f"pcm pulse_response here runs in numpy only (engine={engine!r}); for engine='ngspice' call "
-                "memspice.cell.stochastic_spice.stochastic_pulse_response(model, ...)"
+                f"pcm pulse_response here runs in numpy only (simulator={simulator!r}); for simulator='ngspice' "
+                "call memspice.cell.pulse_response(model, ..., simulator='ngspice')"
             )
         train, g0, xi = self.pulse_draws(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s,
                                          x0=x0, rng=rng)

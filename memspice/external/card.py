@@ -31,6 +31,7 @@ import tomli_w
 from memspice.errors import ConfigError
 from memspice.external.importer import import_verilog_a
 from memspice.external.model import ExternalModel
+from memspice.spice import RunSettings
 
 __all__ = ["FORMAT", "card_dict", "imported_cards", "load_external_card", "user_models_dir", "write_external_card"]
 
@@ -105,8 +106,9 @@ def _read(path: Path) -> dict:
     return doc
 
 
-def load_external_card(path: str | os.PathLike, *, timeout_s: float = 120.0) -> ExternalModel:
-    """The device of a card written by :func:`write_external_card` (compiled from cache, table re-measured)."""
+def load_external_card(path: str | os.PathLike, *, settings: RunSettings | None = None) -> ExternalModel:
+    """The device of a card written by :func:`write_external_card` (compiled from cache, table re-measured;
+    ``settings``: the time limit of that VACASK run, default :class:`~memspice.spice.RunSettings()`)."""
     path = Path(path)
     doc = _read(path)
     try:
@@ -121,7 +123,7 @@ def load_external_card(path: str | os.PathLike, *, timeout_s: float = 120.0) -> 
         return import_verilog_a(source, state=st.get("name"), terminals=(t["p"], t["n"]),
                                 init_param=st.get("init_param"), state_range=state_range,
                                 params=dict(doc.get("values", {})), v_read_v=float(m["v_read_v"]),
-                                module=m["module"], name=m["name"], timeout_s=timeout_s)
+                                module=m["module"], name=m["name"], settings=settings)
     except KeyError as exc:
         raise ConfigError(f"{path}: model card lacks the key {exc}; re-import the model") from None
 

@@ -22,7 +22,7 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.external.interface import VerilogAInterface, inspect_verilog_a
 from memspice.external.model import ExternalModel, ReadTable, StateSpec, vacask_number
-from memspice.spice.vacask import Vacask
+from memspice.spice import RunSettings, settings_or_default, simulate
 
 __all__ = ["import_verilog_a", "measure_read_table", "resolve_state", "resolve_terminals", "vacask_header"]
 
@@ -91,7 +91,7 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
 def import_verilog_a(source: str | os.PathLike, *, state: str | None = None, terminals=None,
                      init_param: str | None = None, state_range: tuple[float, float] | None = None,
                      params: Mapping[str, float] | None = None, v_read_v: float = 0.1, module: str | None = None,
-                     name: str | None = None, n_states: int = 257, timeout_s: float = 120.0,
+                     name: str | None = None, n_states: int = 257, settings: RunSettings | None = None,
                      cache_dir: str | os.PathLike | None = None) -> ExternalModel:
     """Compile ``source``, map its terminals and state, and measure its read table in VACASK.
 
@@ -102,7 +102,8 @@ def import_verilog_a(source: str | os.PathLike, *, state: str | None = None, ter
     values for the model card (unknown names and out-of-range values raise
     ParameterError). ``v_read_v``: the read voltage of every conductance.
     The read table is measured on ``n_states`` states (operating points in
-    VACASK, the source at 17 voltages from -2 v_read to 2 v_read, 0 and +-v_read among them).
+    VACASK, the source at 17 voltages from -2 v_read to 2 v_read, 0 and +-v_read among them);
+    ``settings``: the time limit of that run (default :class:`~memspice.spice.RunSettings()`).
     """
     iface = inspect_verilog_a(source, module=module, cache_dir=cache_dir)
     pn = resolve_terminals(iface, terminals)
@@ -110,7 +111,7 @@ def import_verilog_a(source: str | os.PathLike, *, state: str | None = None, ter
     model = ExternalModel(iface, pn, spec, float(v_read_v), dict(params or {}), name=name or iface.module)
     if spec.kind == "conductance":
         return model
-    table = measure_read_table(model, n_states=n_states, timeout_s=timeout_s)
+    table = measure_read_table(model, n_states=n_states, settings=settings)
     return ExternalModel(iface, pn, spec, float(v_read_v), dict(model.params), table, name=model.name)
 
 
@@ -119,14 +120,15 @@ def vacask_header(model: ExternalModel, title: str) -> list[str]:
     return [title.replace("\n", " "), model.interface.load_line, model.vacask_model_card(), "model vsource vsource"]
 
 
-def measure_read_table(model: ExternalModel, *, n_states: int = 257, timeout_s: float = 120.0) -> ReadTable:
+def measure_read_table(model: ExternalModel, *, n_states: int = 257, settings: RunSettings | None = None) -> ReadTable:
     """I(v, x) of ``model`` in VACASK: a bank of cells at ``n_states`` states, the source swept in one run.
 
     Each cell sits behind its own 0 V ammeter, so one operating-point sweep
     gives every (v, x) pair. At the operating point the state equation is off
     and the state is its initial value; the state read back is checked against
     the init parameter (an init parameter that does not set the state would
-    make every per-cell state a fiction).
+    make every per-cell state a fiction). ``settings``: the time limit of the
+    VACASK run (default :class:`~memspice.spice.RunSettings()`).
     """
     if not model.settable:
         raise ParameterError(f"{model.module}: a read table needs a settable state (state=NAME with an init parameter)")
@@ -145,7 +147,7 @@ def measure_read_table(model: ExternalModel, *, n_states: int = 257, timeout_s: 
     lines += ["control", "  save " + " ".join(saves),
               f'  sweep s1 instance="vsrc" parameter="dc" values=[{", ".join(vacask_number(a) for a in v)}]',
               "  analysis dc1 op", "endc"]
-    res = Vacask().run("\n".join(lines) + "\n", timeout_s=timeout_s)
+    res = simulate("\n".join(lines) + "\n", settings_or_default(settings).replace(engine="vacask"))
     i_a = np.stack([res.vectors[f"i(amm{k})"] for k in range(x.size)], axis=1)  # (V, X): current p -> n
     states = np.stack([res.vectors[f"v(d{k}.{model.state.name})"] for k in range(x.size)], axis=1)
     off = np.max(np.abs(states - x[None, :]))

@@ -248,7 +248,7 @@ class ExternalModel:
     # --- what a Crossbar checks for; ngspice cannot load OSDI ------------------------------------
     def spice_subckt(self) -> str:
         raise CircuitError(f"{self.module} is an external Verilog-A model: ngspice 39 cannot load compiled "
-                           "Verilog-A; simulate it with engine='vacask'")
+                           "Verilog-A; simulate it with RunSettings(engine='vacask')")
 
     def verilog_a(self) -> str:
         """The user's Verilog-A source text, unchanged."""

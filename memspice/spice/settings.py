@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from memspice.errors import ParameterError
 
-__all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "ENGINES", "LONG_RUN_FACTOR", "PROBE_TIMEOUT_S", "RunSettings", "SOLVERS"]
+__all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "ENGINES", "LONG_RUN_FACTOR", "PROBE_TIMEOUT_S", "RunSettings", "SOLVERS",
+           "settings_or_default"]
 
 #: circuit engines: ngspice decks, or VACASK's own netlist dialect (the model's Verilog-A)
 ENGINES = ("ngspice", "vacask")
@@ -105,21 +106,11 @@ class RunSettings:
         return {"engine": self.engine, "backend": self.backend, "timeout_s": self.timeout_s,
                 "options": dict(self.options)}
 
-    @classmethod
-    def of(cls, settings: "RunSettings | None" = None, **legacy) -> "RunSettings":
-        """``settings`` (default: :class:`RunSettings()`) with the old loose keywords applied.
 
-        Transitional: accepts ``backend``, ``timeout_s`` and ``engine`` as the
-        pre-RunSettings signatures spelled them (``backend="vacask"`` meant the
-        VACASK engine); None values are ignored. New code passes a RunSettings.
-        """
-        s = cls() if settings is None else settings
-        if not isinstance(s, RunSettings):
-            raise ParameterError(f"settings must be a memspice.spice.RunSettings, got {type(s).__name__}")
-        kw = {k: v for k, v in legacy.items() if v is not None}
-        unknown = set(kw) - {"backend", "timeout_s", "engine"}
-        if unknown:
-            raise TypeError(f"unexpected keyword(s) {', '.join(sorted(unknown))}")
-        if kw.get("backend") == "vacask":
-            kw["engine"] = kw.pop("backend")
-        return s.replace(**kw) if kw else s
+def settings_or_default(settings: RunSettings | None) -> RunSettings:
+    """``settings``, or :class:`RunSettings()` when it is None (the default of every ``settings=`` parameter)."""
+    if settings is None:
+        return RunSettings()
+    if not isinstance(settings, RunSettings):
+        raise ParameterError(f"settings must be a memspice.spice.RunSettings, got {type(settings).__name__}")
+    return settings

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from memspice.errors import ParameterError, SimulatorNotFound
 from memspice.spice.result import SimResult
-from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, PROBE_TIMEOUT_S, RunSettings
+from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, PROBE_TIMEOUT_S, RunSettings, settings_or_default
 from memspice.spice.shared_backend import NgspiceShared
 from memspice.spice.subprocess_backend import NgspiceSubprocess, find_ngspice
 from memspice.spice.vacask import Vacask
@@ -33,14 +33,14 @@ def get_simulator(backend: str = "subprocess") -> Simulator:
     raise ParameterError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)} (or the engine vacask)")
 
 
-def simulate(netlist: str, settings: RunSettings | None = None, **legacy) -> SimResult:
+def simulate(netlist: str, settings: RunSettings | None = None) -> SimResult:
     """Run ``netlist`` (a full deck with one analysis card) as ``settings`` say and return its result.
 
     ``settings.engine`` picks the dialect's simulator (an ngspice deck, or a
-    VACASK netlist); ``settings.backend`` how ngspice runs. ``legacy``: the
-    old ``backend=`` / ``timeout_s=`` keywords (:meth:`RunSettings.of`).
+    VACASK netlist); ``settings.backend`` how ngspice runs (default
+    :class:`RunSettings()`).
     """
-    settings = RunSettings.of(settings, **legacy)
+    settings = settings_or_default(settings)
     sim = get_simulator(settings.simulator)
     try:
         return sim.run(netlist, timeout_s=settings.timeout_s)

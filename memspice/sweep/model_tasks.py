@@ -70,7 +70,7 @@ class CalibrateTask(Task):
             where = SpiceArrayCell(rows=params.get("array_rows", 32), cols=params.get("array_cols", 32),
                                    wire_ohm=float(params.get("wire_ohm", 0.0)), settings=run)
         else:
-            where = SpiceCell(backend=run.backend, timeout_s=run.timeout_s)
+            where = SpiceCell(settings=run)
         return ref, train, family, where
 
     def check_points(self, points, *, base_dir):
