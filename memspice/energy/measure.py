@@ -28,7 +28,7 @@ from memspice.circuit import Crossbar, PulseShape, ReadStimulus, WriteScheme
 from memspice.circuit.transient import transient
 from memspice.energy.table import EnergyEntry, EnergyTable
 from memspice.errors import ParameterError
-from memspice.spice import RunSettings
+from memspice.spice import RunSettings, settings_or_default
 
 
 def _default_read_pulse() -> PulseShape:
@@ -176,7 +176,7 @@ def measure_energy_table(crossbar: Crossbar, settings: EnergySettings | None = N
     ``run``: how ngspice runs (backend, time limit; default RunSettings()).
     """
     settings = EnergySettings() if settings is None else settings
-    run = RunSettings() if run is None else run
+    run = settings_or_default(run)
     v_read = crossbar.model.v_read_v if settings.v_read_v is None else float(settings.v_read_v)
     entries = _read_entries(crossbar, "forward", settings, v_read, run)
     if settings.backward:

@@ -13,7 +13,7 @@ mapping, the read table measured in VACASK), ``card`` (the TOML card
 ``memspice models import`` writes, and the user's folder of them).
 A :class:`memspice.circuit.Crossbar` takes an :class:`ExternalModel` as its
 model; ``memspice.circuit.read(..., solver="vacask")`` and
-``memspice.circuit.write(..., engine="vacask")`` run it.
+``memspice.circuit.write(..., RunSettings(engine="vacask"))`` run it.
 """
 
 from memspice.external.card import imported_cards, load_external_card, user_models_dir, write_external_card
