@@ -51,8 +51,9 @@ BENCHMARKS = (
           (), ("--sizes", "16", "32", "--ngspice-max", "16")),
     Bench("sweep_throughput", "Sweep throughput: 8 ngspice write points with 1 and 2 local workers", (), ()),
     Bench("surrogate_update", "Surrogate tile: pulsed updates and reads vs floating point", (), ("--repeats", "3")),
-    Bench("train_throughput", "Training throughput: surrogate rules vs floating-point numpy (and aihwkit if installed)",
-          (), ("--batches", "10", "--repeats", "1"), output="json"),
+    Bench("train_throughput", "Training throughput: `memspice train` per rule vs a float32 numpy SGD limit "
+          "(and aihwkit if installed)",
+          ("--samples", "59940"), ("--samples", "1920")),
 )
 
 
