@@ -199,13 +199,11 @@ def test_the_import_walker_resolves_relative_local_and_from_imports():
 def test_each_subpackage_states_its_stage():
     # Each subpackage's docstring tells a reader its stage and what it may import;
     # the sentence must say what docs/design.md's block says (the block is the source).
-    import ast as _ast
-
     order = layer_order()
     for init in sorted(PACKAGE.glob("*/__init__.py")):
         package = f"memspice.{init.parent.name}"
         number, name = order[package]
-        doc = " ".join((_ast.get_docstring(_ast.parse(init.read_text(encoding="utf-8"))) or "").split())
+        doc = " ".join((ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or "").split())
         match = re.search(r"Stage (\d+) of the layer order \(docs/design\.md\): may import (.*?)nothing later\.|"
                           r"Stage (\d+) of the layer order \(docs/design\.md\): may import only the foundation", doc)
         assert match, f"{init}: its docstring must state 'Stage {number} of the layer order (docs/design.md): may import ...'"

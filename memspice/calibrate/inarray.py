@@ -25,7 +25,7 @@ import numpy as np
 from memspice.calibrate.data import PulseData
 from memspice.calibrate.experiments import PulseTrainExperiment, pulse_train_waveform
 from memspice.errors import ParameterError
-from memspice.spice import RunSettings
+from memspice.spice import RunSettings, check_settings
 
 __all__ = ["SpiceArrayCell", "array_deck", "array_run"]
 
@@ -52,9 +52,7 @@ class SpiceArrayCell:
     max_step_per_edge: int = 5
 
     def __post_init__(self) -> None:
-        if not isinstance(self.settings, RunSettings):
-            raise ParameterError(f"SpiceArrayCell.settings must be a memspice.spice.RunSettings, "
-                                 f"got {type(self.settings).__name__}")
+        check_settings(self.settings, "SpiceArrayCell.settings")
         if int(self.rows) != self.rows or int(self.cols) != self.cols or self.rows < 1 or self.cols < 1:
             raise ParameterError(f"SpiceArrayCell: rows = {self.rows!r}, cols = {self.cols!r} must be integers >= 1.")
         if not (np.isfinite(self.wire_ohm) and self.wire_ohm >= 0):

@@ -25,7 +25,7 @@ from memspice.calibrate.data import IVData, PulseData
 from memspice.calibrate.experiments import IVSweepExperiment, PulseTrainExperiment, iv_waveform, pulse_train_waveform
 from memspice.cell.single_cell import run_ngspice_cell, run_vacask_cell
 from memspice.errors import ParameterError
-from memspice.spice import RunSettings
+from memspice.spice import RunSettings, check_settings
 
 __all__ = ["ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep"]
 
@@ -77,8 +77,7 @@ class SpiceCell:
     memspice.circuit.vacask_writer), and the time limit of one run."""
 
     def __post_init__(self):
-        if not isinstance(self.settings, RunSettings):
-            raise ParameterError(f"SpiceCell.settings must be a memspice.spice.RunSettings, got {type(self.settings).__name__}")
+        check_settings(self.settings, "SpiceCell.settings")
 
     @property
     def label(self) -> str:

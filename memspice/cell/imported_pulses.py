@@ -138,7 +138,7 @@ def measure_pulse_trains(model: ExternalModel, trains, protocol: PulseProtocol, 
     lines += ["control"]
     lines += ["  save " + " ".join(saves[k:k + 16]) for k in range(0, len(saves), 16)]
     lines += [f"  analysis tran1 tran step={step} stop={vacask_number(t_stop)} maxstep={step}", "endc"]
-    res = simulate("\n".join(lines) + "\n", settings_or_default(settings).replace(engine="vacask"))
+    res = simulate("\n".join(lines) + "\n", settings_or_default(settings, engine="vacask"))
     out = []
     for k, amps in enumerate(trains):
         # the source's current is ngspice's sign (into its + terminal): the device current is -i

@@ -55,7 +55,7 @@ def run_ngspice_cell(model, t_s, v_v, x0: float, max_step_s: float, *, title: st
     """Simulate :func:`ngspice_cell_deck`; ``with_state`` also reads the state vector when ngspice saved it.
 
     ``settings``: backend and time limit (default :class:`~memspice.spice.RunSettings()`); the deck is ngspice's."""
-    settings = settings_or_default(settings).replace(engine="ngspice")
+    settings = settings_or_default(settings, engine="ngspice")
     res = simulate(ngspice_cell_deck(model, t_s, v_v, x0, max_step_s, title), settings)
     # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
     x = None
@@ -86,7 +86,7 @@ def run_vacask_cell(model, t_s, v_v, x0: float, max_step_s: float, *,
                     settings: RunSettings | None = None) -> CellTrace:
     """Simulate :func:`vacask_cell_deck` in VACASK (``settings``: its time limit; default
     :class:`~memspice.spice.RunSettings()`)."""
-    settings = settings_or_default(settings).replace(engine="vacask")
+    settings = settings_or_default(settings, engine="vacask")
     res = simulate(vacask_cell_deck(model, t_s, v_v, x0, max_step_s), settings)
     # the source current flows into its + node from the circuit: the cell current is -i(vdrive)
     return CellTrace(res.time, -res.i("vdrive"), res.v(f"xcell.{STATE_NODE}"))

@@ -41,7 +41,7 @@ def stochastic_pulse_response(model, n_pulses, amplitude_v, width_s, *, rise_s=N
 def pcm_pulse_response(model: PcmModel, n_pulses, amplitude_v, width_s, *, rise_s=None, fall_s=None, gap_s=None,
                        x0=None, simulator="numpy", rng=None, settings: RunSettings | None = None) -> PulseResponse:
     """SET pulses on one PCM device; one standard-normal draw per pulse from ``rng``, used by both simulators."""
-    settings = settings_or_default(settings)
+    settings = settings_or_default(settings, engine="ngspice")  # the deck is ngspice's
     train, g0, xi = model.pulse_draws(n_pulses, amplitude_v, width_s, rise_s=rise_s, fall_s=fall_s, gap_s=gap_s,
                                       x0=x0, rng=rng)
     if simulator == "numpy":
@@ -74,7 +74,7 @@ def pcm_pulse_response(model: PcmModel, n_pulses, amplitude_v, width_s, *, rise_
         f".tran {tmax!r} {float(t[-1])!r} 0 {tmax!r}",
         ".end", "",
     ])
-    res = simulate(deck, settings.replace(engine="ngspice"))
+    res = simulate(deck, settings)
     x = np.interp(train.sample_times_s, res.time, res.v(f"xdut.{STATE_NODE}"))
     return PulseResponse("pcm", g0, x, x.copy(), train, "ngspice")
 

@@ -57,7 +57,7 @@ def drive(model, t_s, v_v, x0: float, *, simulator: str = "numpy", max_step_s: f
     t_s = np.asarray(t_s, float)
     v_v = np.asarray(v_v, float)
     x0 = model.check_state(x0, "x0")
-    settings = settings_or_default(settings)
+    settings = settings_or_default(settings, engine="ngspice")  # the deck is ngspice's
     if simulator not in SIMULATORS:
         raise ParameterError(f"simulator must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     if max_step_s is None:
@@ -68,7 +68,7 @@ def drive(model, t_s, v_v, x0: float, *, simulator: str = "numpy", max_step_s: f
         x = model.integrate(t_fine, v_fine, np.asarray(x0))
         return DriveResult(t_fine, v_fine, x, model.current(v_fine, x), "numpy")
     deck = drive_deck(model, t_s, v_v, x0, max_step_s, instance=instance)
-    res = simulate(deck, settings.replace(engine="ngspice"))
+    res = simulate(deck, settings)
     x = res.v(f"xdut.{model.spice_state_node}")
     return DriveResult(res.time, res.v("p"), x, -res.i("vdrive"), "ngspice")
 

@@ -147,7 +147,7 @@ def measure_read_table(model: ExternalModel, *, n_states: int = 257, settings: R
     lines += ["control", "  save " + " ".join(saves),
               f'  sweep s1 instance="vsrc" parameter="dc" values=[{", ".join(vacask_number(a) for a in v)}]',
               "  analysis dc1 op", "endc"]
-    res = simulate("\n".join(lines) + "\n", settings_or_default(settings).replace(engine="vacask"))
+    res = simulate("\n".join(lines) + "\n", settings_or_default(settings, engine="vacask"))
     i_a = np.stack([res.vectors[f"i(amm{k})"] for k in range(x.size)], axis=1)  # (V, X): current p -> n
     states = np.stack([res.vectors[f"v(d{k}.{model.state.name})"] for k in range(x.size)], axis=1)
     off = np.max(np.abs(states - x[None, :]))

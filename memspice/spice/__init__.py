@@ -9,8 +9,8 @@ foundation modules), nothing later.
 """
 
 from memspice.spice.result import SimResult
-from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, ENGINES, RunSettings, settings_or_default
+from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, ENGINES, RunSettings, check_settings, settings_or_default
 from memspice.spice.simulator import Simulator, get_simulator, ngspice_info, simulate
 
 __all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "ENGINES", "RunSettings", "SimResult", "Simulator", "get_simulator",
-           "ngspice_info", "settings_or_default", "simulate"]
+           "ngspice_info", "check_settings", "settings_or_default", "simulate"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from memspice.errors import ParameterError
 
 __all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "ENGINES", "LONG_RUN_FACTOR", "PROBE_TIMEOUT_S", "RunSettings", "SOLVERS",
-           "settings_or_default"]
+           "check_settings", "settings_or_default"]
 
 #: circuit engines: ngspice decks, or VACASK's own netlist dialect (the model's Verilog-A)
 ENGINES = ("ngspice", "vacask")
@@ -107,10 +107,19 @@ class RunSettings:
                 "options": dict(self.options)}
 
 
-def settings_or_default(settings: RunSettings | None) -> RunSettings:
-    """``settings``, or :class:`RunSettings()` when it is None (the default of every ``settings=`` parameter)."""
-    if settings is None:
-        return RunSettings()
+def check_settings(settings, name: str = "settings") -> RunSettings:
+    """``settings`` itself if it is a :class:`RunSettings`; else a ParameterError naming the input as ``name``."""
     if not isinstance(settings, RunSettings):
-        raise ParameterError(f"settings must be a memspice.spice.RunSettings, got {type(settings).__name__}")
+        raise ParameterError(f"{name} must be a memspice.spice.RunSettings, got {type(settings).__name__}")
     return settings
+
+
+def settings_or_default(settings: RunSettings | None, *, engine: str | None = None) -> RunSettings:
+    """``settings``, or :class:`RunSettings()` when it is None (the default of every ``settings=`` parameter).
+
+    ``engine``: the dialect of the deck the caller wrote (``"ngspice"`` or
+    ``"vacask"``); the settings returned run that engine whatever
+    ``settings.engine`` says (backend, time limit and options are kept).
+    """
+    settings = RunSettings() if settings is None else check_settings(settings)
+    return settings if engine is None or settings.engine == engine else settings.replace(engine=engine)
