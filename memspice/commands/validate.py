@@ -9,6 +9,7 @@ from pathlib import Path
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
+from memspice.validate.config import SURROGATE_KINDS
 
 
 def register(subparsers) -> None:
@@ -37,8 +38,10 @@ def register(subparsers) -> None:
     p.add_argument("--pulses", type=int, metavar="N", help="write pulses per cell (default 1)")
     p.add_argument("--width", type=float, metavar="S", help="pulse plateau (default 50e-9)")
     p.add_argument("--edge", type=float, metavar="S", help="rise and fall time (default 5e-9)")
-    p.add_argument("--surrogate", choices=("tabulated", "calibrated"),
-                   help="surrogate: tabulated from the compact model (default) or calibrated against ngspice")
+    p.add_argument("--surrogate", choices=SURROGATE_KINDS,
+                   help="surrogate: array (default; array-aware: the write circuit solved per slot, pulse response "
+                        "over amplitude), tabulated (wire-blind, nominal voltage on every cell) or calibrated "
+                        "(wire-blind, fitted to ngspice pulse trains)")
     p.add_argument("--seed", type=int, help="seed of the states and pulse trains (default 1)")
     p.add_argument("--timeout", type=float, metavar="S", help=f"ngspice timeout (default {DEFAULT_TIMEOUT_S:g})")
     p.add_argument("--json", action="store_true", help="print the JSON document instead of the table")

@@ -39,7 +39,9 @@ Keys (all optional; unknown keys are ConfigErrors)::
     delta = [...]                 # coincidence: error vector (cols); default uniform(-1, 1), seeded
 
     [surrogate]
-    kind = "tabulated"            # tabulated (from the compact model) | calibrated (ngspice pulse trains)
+    kind = "array"                # array: array-aware (nodal solve of the write, response over amplitude)
+                                  # tabulated: wire-blind, from the compact model
+                                  # calibrated: wire-blind, fitted to ngspice pulse trains
     amplitude_up_v, amplitude_down_v   # calibrated: the programming pair (default from [update])
     n_pulses = 30                 # calibrated: pulses per direction in the calibration train
     x0 = 0.95                     # calibrated: initial state of the train (default: the array's lowest-G cell)
@@ -120,9 +122,13 @@ class UpdateSection:
     delta: tuple | None = None
 
 
+#: surrogate kinds of a validate-update job: array-aware (default), wire-blind tabulated, wire-blind calibrated
+SURROGATE_KINDS = ("array", "tabulated", "calibrated")
+
+
 @dataclass(frozen=True)
 class SurrogateSection:
-    kind: str = "tabulated"
+    kind: str = "array"
     amplitude_up_v: float | None = None
     amplitude_down_v: float | None = None
     n_pulses: int = 30
@@ -179,8 +185,8 @@ def validate_config_from_dict(doc: dict) -> ValidateConfig:
     cfg = ValidateConfig(seed=seed, **parts)
     if cfg.update.kind not in ("write", "coincidence"):
         raise ConfigError(f"update.kind = {cfg.update.kind!r}: choose 'write' or 'coincidence'")
-    if cfg.surrogate.kind not in ("tabulated", "calibrated"):
-        raise ConfigError(f"surrogate.kind = {cfg.surrogate.kind!r}: choose 'tabulated' or 'calibrated'")
+    if cfg.surrogate.kind not in SURROGATE_KINDS:
+        raise ConfigError(f"surrogate.kind = {cfg.surrogate.kind!r}: choose one of {', '.join(map(repr, SURROGATE_KINDS))}")
     return cfg
 
 
@@ -230,14 +236,16 @@ def build_job(cfg: ValidateConfig):
 
 def run_job(cfg: ValidateConfig, *, progress: bool = False):
     """Build the crossbar, the update and the surrogate of ``cfg``, and validate (an UpdateValidation)."""
-    from memspice.validate.predict import calibrated_surrogate, schedule_amplitudes, tabulated_surrogate
+    from memspice.validate.predict import array_surrogate, calibrated_surrogate, schedule_amplitudes, tabulated_surrogate
     from memspice.validate.run import validate_update
 
     xb, sched = build_job(cfg)
     s, u = cfg.surrogate, cfg.update
-    if s.kind == "tabulated":
+    cal_summary = None
+    if s.kind == "array":
+        sur = array_surrogate(xb, sched)
+    elif s.kind == "tabulated":
         sur = tabulated_surrogate(xb.model, schedule_amplitudes(sched), sched.pulse)
-        cal_summary = None
     else:
         up, down = u.amplitude_up_v, u.amplitude_down_v
         if u.kind == "write":  # the write amplitude is one half of the calibration pair

@@ -13,11 +13,18 @@ surrogate's view of the array), each step stopping at the model's bounds:
 the noise-free per-pulse engine of memspice.surrogate (as
 memspice.calibrate.predict_pulse_train does for one device).
 
-Builders: :func:`tabulated_surrogate` (every level tabulated from the
-compact model with :func:`memspice.surrogate.tabulate_compact_model`) and
-:func:`calibrated_surrogate` (the programming levels fitted to ngspice pulse
-trains with :func:`memspice.calibrate.calibrate_compact_model`, the
-half-select levels tabulated).
+That is the wire-blind view. :class:`ArraySurrogate` is the array-aware
+one (the default of validate-update): per slot, the device voltage of every
+cell from a nodal solve of the crossbar's write circuit and a pulse response
+over amplitude tabulated from the compact model
+(memspice.surrogate.array_write).
+
+Builders: :func:`array_surrogate` (array-aware), :func:`tabulated_surrogate`
+(wire-blind, every level tabulated from the compact model with
+:func:`memspice.surrogate.tabulate_compact_model`) and
+:func:`calibrated_surrogate` (wire-blind, the programming levels fitted to
+ngspice pulse trains with :func:`memspice.calibrate.calibrate_compact_model`,
+the half-select levels tabulated).
 """
 
 from __future__ import annotations
@@ -28,10 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from memspice.circuit import PulseShape
+from memspice.circuit.network import Topology
 from memspice.errors import ParameterError
 from memspice.surrogate import PulseModel, tabulate_compact_model
+from memspice.surrogate.array_write import WriteArray, amplitude_response, predict_schedule
 
-__all__ = ["PulseLevel", "CellSurrogate", "tabulated_surrogate", "calibrated_surrogate", "tabulate_level"]
+__all__ = ["PulseLevel", "CellSurrogate", "ArraySurrogate", "array_surrogate", "tabulated_surrogate",
+           "calibrated_surrogate", "tabulate_level", "schedule_span_v"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,15 @@ class CellSurrogate:
                 hit = lv[k] == amp
                 g[hit] = step_once(level.model, g[hit], level.up)
         return g
+
+    kind = "wire-blind"
+
+    def predict_schedule(self, g_s: np.ndarray, schedule, v_out: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`predict` of a schedule's nominal cell levels; ``v_out`` gets those nominal levels."""
+        lv = schedule.cell_levels_v()
+        if v_out is not None:
+            v_out[...] = lv
+        return self.predict(g_s, lv)
 
     def describe(self) -> list[dict]:
         return [{"amplitude_v": lv.amplitude_v, "model": type(lv.model).__name__ if lv.model is not None else "none", "direction": "up" if lv.up else "down",
@@ -172,3 +191,45 @@ def calibrated_surrogate(model, schedule, amplitude_up_v: float, amplitude_down_
         if not any(abs(a - lv.amplitude_v) <= 1e-6 for lv in levels):
             levels.append(tabulate_level(model, a, p))
     return CellSurrogate(tuple(levels)), cal
+
+
+@dataclass(frozen=True, eq=False)
+class ArraySurrogate:
+    """The array-aware surrogate: a crossbar's write circuit (nodal) and an amplitude response."""
+
+    array: WriteArray
+    corrector: bool = True  #: re-solve at the mid-pulse conductances (memspice.surrogate.array_write.predict_schedule)
+    kind = "array-aware"
+
+    def predict_schedule(self, g_s: np.ndarray, schedule, v_out: np.ndarray | None = None) -> np.ndarray:
+        """Conductances after ``schedule``; ``v_out`` (K, rows, cols) gets the device plateau voltages."""
+        return predict_schedule(self.array, g_s, schedule.row_levels_v, schedule.col_levels_v,
+                                corrector=self.corrector, v_out=v_out)
+
+    def describe(self) -> list[dict]:
+        t = self.array.topology
+        return [{"kind": self.kind, "response": self.array.response.source,
+                 "wires_ohm": [t.row_wire_ohm, t.col_wire_ohm], "contact_ohm": t.contact_ohm,
+                 "driver_ohm": t.driver_ohm, "corrector": self.corrector}]
+
+
+def schedule_span_v(schedule) -> float:
+    """Largest difference between two line levels of one slot (V): no device of the array sees more."""
+    lv = np.concatenate([schedule.row_levels_v, schedule.col_levels_v], axis=1)
+    return float(np.max(lv.max(axis=1) - lv.min(axis=1)))
+
+
+def array_surrogate(crossbar, schedule, *, n_states: int = 201, n_amplitudes: int = 241,
+                    corrector: bool = True) -> ArraySurrogate:
+    """The array-aware surrogate of ``crossbar`` (its wires, contacts, drivers) for ``schedule``'s pulses.
+
+    The amplitude response spans the schedule's largest line-to-line voltage
+    (a bound on any device voltage of a resistive array).
+    """
+    span = schedule_span_v(schedule)
+    if span <= 0:
+        raise ParameterError("the schedule applies no voltage (every line at 0 V in every slot)")
+    resp = amplitude_response(crossbar.model, schedule.pulse, span * (1 + 1e-6), n_states=n_states,
+                              n_amplitudes=n_amplitudes)
+    return ArraySurrogate(WriteArray(Topology.of(crossbar), resp), corrector=corrector)
+

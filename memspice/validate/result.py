@@ -10,11 +10,22 @@ minus before. Figures (all over the programmed cells unless said otherwise):
 ``disturb_ratio_spice`` / ``disturb_ratio_surrogate``
                        largest |ΔG| of a half-selected cell divided by the mean
                        |ΔG| of the programmed cells (0.01 = 1 %)
+``disturb_rel_rms_error``
+                       RMS of ΔG_surrogate − ΔG_spice over the half-selected
+                       cells divided by the RMS of their ΔG_spice (NaN when
+                       that is round-off)
 ``ir_loss_worst``      largest 1 − v_device/v_nominal of a programmed cell at the
                        middle of one of its full-amplitude pulses (the share
-                       of the write voltage lost in wires and drivers)
+                       of the write voltage lost in wires and drivers);
+                       ``ir_loss_surrogate_worst`` the same in the surrogate's
+                       own solve of the array (0 for a wire-blind surrogate)
 ``energy_total_j``     Σ over sources of ∫ v·i dt (J)
 ``energy_per_cell_j``  total / number of programmed cells
+
+Round-off: a ΔG of ngspice below ``dg_floor_s`` (1e-9 of the largest
+conductance before the update) is the integrator's rounding, not a change
+(cells below a threshold). Ratios against such a ΔG are not reported (NaN,
+with ``dg_spice_is_roundoff`` true); the absolute errors stand.
 """
 
 from __future__ import annotations
@@ -48,6 +59,14 @@ class UpdateValidation:
     ir_loss: np.ndarray  #: (rows, cols) worst IR-drop loss of each programmed cell (NaN elsewhere)
     energy_j: dict  #: per source (J)
     meta: dict = field(default_factory=dict)  #: schedule, surrogate levels, run facts
+    ir_loss_surrogate: np.ndarray | None = None  #: (rows, cols) the same loss in the surrogate's voltages
+
+    #: ΔG below this share of the largest conductance before is ngspice's round-off
+    ROUNDOFF = 1e-9
+
+    @property
+    def dg_floor_s(self) -> float:
+        return self.ROUNDOFF * float(np.max(np.abs(self.g_before_s)))
 
     # ------------------------------------------------------------------ per cell
     @property
@@ -79,27 +98,42 @@ class UpdateValidation:
         mean_sel_spice = float(np.mean(np.abs(ref))) if ref.size else float("nan")
         mean_sel_sur = float(np.mean(np.abs(self.dg_surrogate_s[sel]))) if ref.size else float("nan")
 
+        floor = self.dg_floor_s
+
         def ratio(dg, mean_sel):
             if not dist.any():
                 return 0.0
             worst = float(np.max(np.abs(dg[dist])))
-            return worst / mean_sel if mean_sel > 0 else (float("inf") if worst > 0 else 0.0)
+            return worst / mean_sel if mean_sel > floor else float("nan")
 
         rms_ref = _rms(ref)
+        roundoff = not rms_ref > floor
+        d_err, d_ref = self.dg_error_s[dist], self.dg_spice_s[dist]
+        rms_d = _rms(d_ref)
+        irs = self.ir_loss_surrogate
+
+        def worst(a):
+            return float(np.nanmax(a)) if a is not None and np.any(np.isfinite(a)) else float("nan")
+
         return {
             "n_programmed": self.n_programmed,
             "n_half_selected": int(np.count_nonzero(dist)),
             "dg_mean_abs_spice_s": mean_sel_spice,
             "dg_mean_abs_surrogate_s": mean_sel_sur,
             "dg_rms_error_s": _rms(err),
-            "dg_rel_rms_error": _rms(err) / rms_ref if rms_ref > 0 else float("nan"),
+            "dg_floor_s": floor,
+            "dg_spice_is_roundoff": roundoff,
+            "dg_rel_rms_error": float("nan") if roundoff else _rms(err) / rms_ref,
             "dg_max_error_s": float(np.max(np.abs(err))) if err.size else float("nan"),
             "disturb_max_abs_spice_s": float(np.max(np.abs(self.dg_spice_s[dist]))) if dist.any() else 0.0,
             "disturb_max_abs_surrogate_s": float(np.max(np.abs(self.dg_surrogate_s[dist]))) if dist.any() else 0.0,
             "disturb_ratio_spice": ratio(self.dg_spice_s, mean_sel_spice),
             "disturb_ratio_surrogate": ratio(self.dg_surrogate_s, mean_sel_sur),
+            "disturb_rms_error_s": _rms(d_err),
+            "disturb_rel_rms_error": _rms(d_err) / rms_d if rms_d > floor else float("nan"),
             "ir_loss_worst": float(np.nanmax(self.ir_loss)) if np.any(np.isfinite(self.ir_loss)) else float("nan"),
             "ir_loss_mean": float(np.nanmean(self.ir_loss)) if np.any(np.isfinite(self.ir_loss)) else float("nan"),
+            "ir_loss_surrogate_worst": worst(irs),
             "energy_total_j": self.energy_total_j,
             "energy_per_cell_j": self.energy_total_j / self.n_programmed if self.n_programmed else float("nan"),
         }
@@ -183,11 +217,16 @@ class UpdateValidation:
             ("half-selected cells", f"{f['n_half_selected']}"),
             ("mean |ΔG| programmed, ngspice", f"{f['dg_mean_abs_spice_s'] * 1e6:.6g} µS"),
             ("mean |ΔG| programmed, surrogate", f"{f['dg_mean_abs_surrogate_s'] * 1e6:.6g} µS"),
-            ("ΔG error surrogate-ngspice, RMS", f"{f['dg_rms_error_s'] * 1e6:.4g} µS ({100 * f['dg_rel_rms_error']:.3g} % of RMS ΔG)"),
+            ("ΔG error surrogate-ngspice, RMS", f"{f['dg_rms_error_s'] * 1e6:.4g} µS " + (
+                "(ngspice's ΔG is round-off: no cell switched)" if f["dg_spice_is_roundoff"]
+                else f"({100 * f['dg_rel_rms_error']:.3g} % of RMS ΔG)")),
             ("ΔG error, max", f"{f['dg_max_error_s'] * 1e6:.4g} µS"),
             ("half-select disturb, ngspice", f"{100 * f['disturb_ratio_spice']:.3g} % of mean programmed |ΔG|"),
             ("half-select disturb, surrogate", f"{100 * f['disturb_ratio_surrogate']:.3g} %"),
+            ("half-select ΔG error, RMS", f"{f['disturb_rms_error_s'] * 1e6:.4g} µS" + (
+                "" if np.isnan(f["disturb_rel_rms_error"]) else f" ({100 * f['disturb_rel_rms_error']:.3g} % of RMS disturb)")),
             ("worst IR-drop loss (programmed)", f"{100 * f['ir_loss_worst']:.3g} % of the write voltage"),
+            ("worst IR-drop loss, surrogate", f"{100 * f['ir_loss_surrogate_worst']:.3g} %"),
             ("energy, total", f"{f['energy_total_j'] * 1e12:.6g} pJ"),
             ("energy per programmed cell", f"{f['energy_per_cell_j'] * 1e12:.6g} pJ"),
         ]

@@ -8,7 +8,7 @@ from memspice.circuit import Crossbar
 from memspice.errors import ParameterError
 from memspice.spice import RunSettings
 from memspice.validate.circuit_run import run_schedule
-from memspice.validate.predict import CellSurrogate, schedule_amplitudes, tabulated_surrogate
+from memspice.validate.predict import ArraySurrogate, CellSurrogate, array_surrogate, schedule_amplitudes
 from memspice.validate.result import UpdateValidation
 from memspice.circuit.schedule import PulseSchedule
 
@@ -27,14 +27,16 @@ def ir_drop_loss(schedule: PulseSchedule, v_selected_v: np.ndarray) -> np.ndarra
     return loss
 
 
-def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: CellSurrogate | None = None, *,
+def validate_update(crossbar: Crossbar, schedule: PulseSchedule,
+                    surrogate: ArraySurrogate | CellSurrogate | None = None, *,
                     settings: RunSettings | None = None) -> UpdateValidation:
     """Run ``schedule`` on ``crossbar`` in ngspice and predict it with ``surrogate``.
 
-    ``surrogate``: a CellSurrogate (see memspice.validate.predict); None
-    tabulates one from the crossbar's compact model for every amplitude of
-    the schedule (the uncalibrated surrogate: the compact model's own
-    numpy integration of one pulse, no circuit).
+    ``surrogate``: an ArraySurrogate or a CellSurrogate (see
+    memspice.validate.predict); None builds the array-aware one from the
+    crossbar (its wires, contacts and drivers, and a pulse response over
+    amplitude tabulated from its compact model). The wire-blind
+    ``tabulated_surrogate`` applies the nominal voltage to every cell.
     """
     if not isinstance(crossbar, Crossbar):
         raise ParameterError(f"crossbar must be a memspice.circuit.Crossbar, got {type(crossbar).__name__}")
@@ -42,9 +44,12 @@ def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: Cell
         raise ParameterError(f"schedule must be a PulseSchedule, got {type(schedule).__name__}")
     model = crossbar.model
     if surrogate is None:
-        surrogate = tabulated_surrogate(model, schedule_amplitudes(schedule), schedule.pulse)
+        surrogate = array_surrogate(crossbar, schedule)
+    if not isinstance(surrogate, (ArraySurrogate, CellSurrogate)):
+        raise ParameterError(f"surrogate must be an ArraySurrogate or a CellSurrogate, got {type(surrogate).__name__}")
     g0 = crossbar.conductances_s()
-    g_sur = surrogate.predict(g0, schedule.cell_levels_v())  # before SPICE: fails fast on a missing level
+    v_sur = np.empty((schedule.n_slots, *crossbar.shape))
+    g_sur = surrogate.predict_schedule(g0, schedule, v_out=v_sur)  # before SPICE: fails fast on a missing level
     settings = RunSettings() if settings is None else settings
     circ = run_schedule(crossbar, schedule, settings)
     g_spice = np.asarray(model.conductance(circ.states_after), dtype=float) * np.ones(crossbar.shape)
@@ -53,6 +58,7 @@ def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: Cell
         "schedule": {"label": schedule.label, "slots": schedule.n_slots, "slot_s": schedule.slot_s,
                      "width_s": schedule.pulse.width_s, "rise_s": schedule.pulse.rise_s, "fall_s": schedule.pulse.fall_s,
                      "max_step_s": schedule.max_step_s, "amplitudes_v": schedule_amplitudes(schedule)},
+        "surrogate": surrogate.kind,
         "surrogate_levels": surrogate.describe(),
         "model": {"name": model.name, "params": dict(model.params), "v_read_v": model.v_read_v},
         "spice": {"backend": settings.backend, "time_points": circ.n_time_points},
@@ -61,5 +67,6 @@ def validate_update(crossbar: Crossbar, schedule: PulseSchedule, surrogate: Cell
         description=f"{crossbar.describe()}; {schedule.label}",
         g_before_s=g0, g_spice_s=g_spice, g_surrogate_s=g_sur, selected=schedule.selected.copy(),
         disturbed=schedule.disturbed(), ir_loss=ir_drop_loss(schedule, circ.v_selected_v), energy_j=circ.energy_j,
+        ir_loss_surrogate=ir_drop_loss(schedule, v_sur),
         meta=meta,
     )
