@@ -33,6 +33,8 @@ def test_cosim_config_rejects_bad_keys():
         cosim_config_from_table({"every_step": 3})
     with pytest.raises(ConfigError, match="64"):
         cosim_config_from_table({"every_steps": 3, "max_inputs": 65})
+    with pytest.raises(ConfigError, match="'array', 'tile'"):
+        cosim_config_from_table({"every_steps": 3, "surrogate": "ideal"})
 
 
 def _config(cosim: dict) -> dict:
@@ -59,24 +61,32 @@ def _read_csv(path):
 
 
 @pytest.mark.spice
-def test_cosim_on_digits_logs_checkpoint_errors(tmp_path):
-    cosim = {"every_steps": 3, "layer": -1, "max_inputs": 8, "max_outputs": 4, "n_reads": 4}
+@pytest.mark.parametrize("wire_ohm", [0.01, 1.0])
+def test_cosim_on_digits_logs_checkpoint_errors(tmp_path, wire_ohm):
+    cosim = {"every_steps": 3, "layer": -1, "max_inputs": 8, "max_outputs": 4, "n_reads": 4, "wire_ohm": wire_ohm}
     res = train(config_from_dict(_config(cosim)), tmp_path, progress=False)
     assert res.epochs_completed == 1
     rows = _read_csv(tmp_path / "cosim.csv")
     assert len(rows) == 2 and all(r["status"] == "ok" for r in rows)  # 6 mini-batches, K = 3
     for r in rows:
-        # reads: 8 inputs x 4 outputs through 0.01-ohm wires; the tile's ideal product differs only by
-        # IR drop (measured ~0.2 %)
-        assert 0 <= float(r["output_rel_rms"]) < 0.01
-        # update: the tile's table comes from the same compact model (numpy integration), so ngspice
-        # and the surrogate agree to the time-step error of the transient (measured ~1 %)
-        # (devices the tile stops at its window bounds 1.2/3 mS move on in the circuit: counted apart)
+        if wire_ohm < 0.1:
+            # reads: 8 inputs x 4 outputs through 0.01-ohm wires; the tile's ideal product differs only by
+            # IR drop (measured ~0.2 %)
+            assert 0 <= float(r["output_rel_rms"]) < 0.01
+        # update, array-aware prediction (the default dg_rel_rms): the same schedule on the same
+        # crossbar, wires solved per slot; issue 19's bound is 5 % (measured 0.43 % at 0.01 ohm,
+        # 0.32 % at 1 ohm)
+        assert float(r["dg_rel_rms"]) == float(r["dg_rel_rms_array"]) <= 0.05
+        # the tile's own pulses (wire-blind, from the same compact model): within the time-step error
+        # of the transient at 0.01 ohm (measured ~1.2 %), far off at 1 ohm (measured 73-78 %:
+        # the tile does not see the 1 ohm wires)
         assert int(r["pulsed_devices"]) > int(r["at_bound_devices"])
-        assert float(r["dg_rel_rms_inside"]) < 0.05
-        if int(r["at_bound_devices"]) == 0:
-            assert float(r["dg_rel_rms"]) == float(r["dg_rel_rms_inside"])
+        if wire_ohm < 0.1:
+            assert float(r["dg_rel_rms_inside"]) < 0.05
+        else:
+            assert float(r["dg_rel_rms_tile"]) > 0.3
         assert float(r["dg_disturb_max_s"]) < 1e-9  # half pulses stay inside VTEAM's thresholds
+        assert float(r["dg_disturb_max_array_s"]) < 1e-9
         assert float(r["energy_j"]) > 0
     metrics = _read_csv(tmp_path / "metrics.csv")
     assert metrics[0]["cosim_checkpoints"] == "2" and metrics[0]["cosim_failures"] == "0"

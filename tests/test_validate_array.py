@@ -38,9 +38,10 @@ def _job(**over):
 def test_amplitude_response_matches_the_compact_model_between_grid_points():
     # Reference: the compact model's own integrator, run for the exact amplitude (off the grid)
     # and the exact starting state. The table interpolates bilinearly; VTEAM's step grows as
-    # (v/v_on - 1)^3, so at 241 amplitudes over +-0.3 V the error is a fraction of a percent.
+    # (v/v_on - 1)^3, so with 121 amplitudes between 0 and the nominal -0.27 V the error is a
+    # fraction of a percent.
     m = get_model("vteam", k_on_m_per_s=-0.01)
-    r = amplitude_response(m, PULSE, 0.3)
+    r = amplitude_response(m, PULSE, 0.3, nominal_v=[-0.27])
     from memspice.surrogate.tabulated import single_pulse_waveform
 
     x0 = np.array([0.43, 0.61, 0.87])
@@ -61,13 +62,15 @@ def test_amplitude_response_matches_the_compact_model_between_grid_points():
 
 def test_amplitude_response_refuses_what_it_cannot_answer():
     m = get_model("vteam", k_on_m_per_s=-0.01)
-    r = amplitude_response(m, PULSE, 0.3, n_states=11, n_amplitudes=11)
+    r = amplitude_response(m, PULSE, 0.3, n_states=11, n_coarse=11)
     with pytest.raises(ParameterError, match="outside the device's range"):
         r.after(np.array([r.g_max_s * 1.01]), np.array([-0.1]))
     with pytest.raises(ParameterError, match="span"):
         r.after(np.array([r.g_min_s]), np.array([-0.31]))
     with pytest.raises(ParameterError, match="odd"):
-        amplitude_response(m, PULSE, 0.3, n_amplitudes=10)
+        amplitude_response(m, PULSE, 0.3, n_coarse=10)
+    with pytest.raises(ParameterError, match="outside"):
+        amplitude_response(m, PULSE, 0.3, nominal_v=[-0.35])
 
 
 def test_write_voltage_of_one_cell_is_the_series_divider():
@@ -77,7 +80,7 @@ def test_write_voltage_of_one_cell_is_the_series_divider():
     m = get_model("resistor")
     xb = Crossbar(m, np.full((1, 1), 0.5), row_wire_ohm=2.0, col_wire_ohm=3.0, contact_ohm=5.0, driver_ohm=7.0)
     g = float(xb.conductances_s()[0, 0])
-    wa = WriteArray(Topology.of(xb), amplitude_response(m, PULSE, 1.0, n_states=5, n_amplitudes=5))
+    wa = WriteArray(Topology.of(xb), amplitude_response(m, PULSE, 1.0, n_states=5, n_coarse=5))
     v = wa.device_voltages(np.array([[g]]), np.array([[0.6]]), np.array([[-0.4]]))[0, 0, 0]
     r_dev = 1.0 / g
     assert v == pytest.approx(1.0 * r_dev / (r_dev + 2 * 7.0 + 2.0 + 3.0 + 5.0), rel=1e-12)

@@ -41,7 +41,7 @@ from memspice.circuit.nodal import NodalSolver
 from memspice.errors import ParameterError
 from memspice.surrogate.tabulated import single_pulse_waveform
 
-__all__ = ["AmplitudeResponse", "WriteArray", "amplitude_response", "predict_schedule", "write_topology"]
+__all__ = ["AmplitudeResponse", "WriteArray", "amplitude_grid", "amplitude_response", "predict_schedule", "write_topology"]
 
 #: relative slack on the table's conductance range and amplitude span (rounding of the inputs only)
 _SLACK = 1e-9
@@ -125,23 +125,49 @@ class AmplitudeResponse:
         return bool(np.allclose(self.chord_s, self.g_grid_s[None, :], rtol=1e-12, atol=0.0))
 
 
-def amplitude_response(model, pulse, v_max_v: float, *, n_states: int = 201, n_amplitudes: int = 241,
-                       v_read_v: float | None = None) -> AmplitudeResponse:
-    """Tabulate ``model`` (a memspice.devices CompactModel) for pulses of ``pulse``'s shape up to ``|v_max_v|``.
+def amplitude_grid(v_max_v: float, nominal_v=(), *, n_coarse: int = 61, n_fine: int = 121) -> np.ndarray:
+    """Device voltages to tabulate (V): a coarse uniform grid over [-v_max, v_max], fine ones over [0, a].
 
-    The amplitude grid is uniform over [-v_max, v_max] with ``n_amplitudes``
-    points (odd, so 0 V is on it); the state grid uniform over [x_min, x_max]
-    with ``n_states`` points. Every (state, amplitude) pair is one device of
-    one vectorised integration of the trapezoid (the model's own integrator,
-    which never leaves the state bounds).
+    ``nominal_v``: the write's nominal cell voltages a (signed); wires only
+    shrink what a cell sees, so most cells sit between 0 and a nominal level,
+    where the fine grids put ``n_fine`` points each (a small-amplitude
+    polarity such as VTEAM's 38 mV OFF pulse is resolved as finely as the
+    large one). ``n_coarse`` is odd, so 0 V is on the grid.
     """
     v_max = float(abs(v_max_v))
     if not np.isfinite(v_max) or v_max <= 0:
         raise ParameterError(f"v_max_v = {v_max_v!r}: give the largest device voltage of the write (V, > 0)")
+    if int(n_coarse) != n_coarse or n_coarse < 3 or n_coarse % 2 == 0:
+        raise ParameterError(f"n_coarse = {n_coarse!r} must be an odd integer >= 3 (0 V sits in the middle)")
+    if int(n_fine) != n_fine or n_fine < 2:
+        raise ParameterError(f"n_fine = {n_fine!r} must be an integer >= 2")
+    parts = [np.linspace(-v_max, v_max, int(n_coarse))]
+    for a in nominal_v:
+        a = float(a)
+        if not np.isfinite(a) or abs(a) > v_max:
+            raise ParameterError(f"nominal voltage {a!r} V lies outside [-{v_max:g}, {v_max:g}] V")
+        if a != 0:
+            parts.append(np.linspace(0.0, a, int(n_fine)))
+    # merge points closer than 1e-9 of the span (the same level from two grids)
+    v = np.unique(np.round(np.concatenate(parts) / (v_max * 1e-9)) * (v_max * 1e-9))
+    v[np.argmin(np.abs(v))] = 0.0
+    return v
+
+
+def amplitude_response(model, pulse, v_max_v: float, *, nominal_v=(), n_states: int = 201, n_coarse: int = 61,
+                       n_fine: int = 121, v_read_v: float | None = None) -> AmplitudeResponse:
+    """Tabulate ``model`` (a memspice.devices CompactModel) for pulses of ``pulse``'s shape up to ``|v_max_v|``.
+
+    The amplitude grid is :func:`amplitude_grid` (``nominal_v``: the write's
+    nominal cell voltages, refined towards 0); the state grid is uniform over
+    [x_min, x_max] with ``n_states`` points. Every (state, amplitude) pair is
+    one device of one vectorised integration of the trapezoid (the model's
+    own integrator, which never leaves the state bounds).
+    """
+    v = amplitude_grid(v_max_v, nominal_v, n_coarse=n_coarse, n_fine=n_fine)
+    v_max = float(abs(v_max_v))
     if int(n_states) != n_states or n_states < 3:
         raise ParameterError(f"n_states = {n_states!r} must be an integer >= 3")
-    if int(n_amplitudes) != n_amplitudes or n_amplitudes < 3 or n_amplitudes % 2 == 0:
-        raise ParameterError(f"n_amplitudes = {n_amplitudes!r} must be an odd integer >= 3 (0 V sits in the middle)")
     x = np.linspace(model.x_min, model.x_max, int(n_states))
     g = np.asarray(model.conductance(x, v_read_v), dtype=float) * np.ones_like(x)
     order = np.argsort(g)
@@ -153,7 +179,6 @@ def amplitude_response(model, pulse, v_max_v: float, *, n_states: int = 201, n_a
     x, g = x[order], g[order]
     if g[0] == g[-1]:  # the conductance does not depend on the state (a fixed resistor): one column
         x, g = x[:1], g[:1]
-    v = np.linspace(-v_max, v_max, int(n_amplitudes))
     t, shape = single_pulse_waveform(1.0, pulse.width_s, pulse.rise_s, pulse.fall_s)
     x0 = np.broadcast_to(x, (v.size, x.size)).copy()
     xs = model.integrate(t, shape[:, None, None] * np.broadcast_to(v[:, None], x0.shape)[None], x0)
@@ -161,11 +186,11 @@ def amplitude_response(model, pulse, v_max_v: float, *, n_states: int = 201, n_a
     g_after = np.asarray(model.conductance(x1, v_read_v), dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         chord = np.asarray(model.current(v[:, None], x[None, :]), dtype=float) / v[:, None]
-    chord[v.size // 2] = g  # at 0 V the read chord stands in (no current flows)
+    chord[v == 0] = g  # at 0 V the read chord stands in (no current flows)
     return AmplitudeResponse(
         g_grid_s=g, v_grid_v=v, g_after_s=g_after, chord_s=chord * np.ones_like(g_after),
         width_s=float(pulse.width_s), rise_s=float(pulse.rise_s), fall_s=float(pulse.fall_s),
-        source=f"{model.name}: {n_states} states x {n_amplitudes} amplitudes in [-{v_max:g}, {v_max:g}] V, "
+        source=f"{model.name}: {n_states} states x {v.size} amplitudes in [-{v_max:g}, {v_max:g}] V, "
                f"width {pulse.width_s:g} s, edges {pulse.rise_s:g}/{pulse.fall_s:g} s (numpy integration)",
     )
 

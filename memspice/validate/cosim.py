@@ -14,19 +14,25 @@ ngspice then runs
 (b) one update step: a stochastic pulse-coincidence update
     (memspice.validate.coincidence_schedule) of the first sample of the
     batch, with both devices of a pair getting the same pulse trains (G+
-    towards the update, G- against it); the surrogate's prediction is the
-    tile's own ``apply_pulses`` of the same coincidence counts on a copy of
-    the tile.
+    towards the update, G- against it). Two predictions sit beside
+    ngspice's: the array-aware one (the same schedule on the same crossbar,
+    wires included, memspice.surrogate.array_write: the default of
+    ``dg_rel_rms``) and the tile's own ``apply_pulses`` of the same
+    coincidence counts on a copy of the tile (wire-blind, within the tile's
+    bounds: ``dg_rel_rms_tile``; ``[cosim] surrogate = "tile"`` makes it
+    the headline figure).
 
 Errors logged per checkpoint to ``cosim.csv`` (and, per epoch, the last
 checkpoint's values into the metrics CSV, see :data:`METRIC_COLUMNS`):
 ``output_rel_rms`` = RMS(y_spice - y_sur)/RMS(y_sur); ``dg_rel_rms`` =
-RMS(ΔG_sur - ΔG_spice)/RMS(ΔG_spice) over the devices that received pulses
-(``dg_rel_rms_inside``: without the ``at_bound_devices`` the tile stopped at
-its hard bounds, where the circuit's device moves on);
+RMS(ΔG_sur - ΔG_spice)/RMS(ΔG_spice) over the devices that received pulses,
+``dg_rel_rms_array`` and ``dg_rel_rms_tile`` the two predictions
+(``dg_rel_rms_inside``: the tile's without the ``at_bound_devices`` it
+stopped at its hard bounds, where the circuit's device moves on);
 ``dg_disturb_max_s``: the largest |ΔG| in ngspice of a device that should not
-have moved (half-select disturb, which the tile does not model); the energy
-of the update (J, the sources' ∫v·i dt).
+have moved (half-select disturb; ``dg_disturb_max_array_s`` the array-aware
+prediction of it, the tile has none); the energy of the update (J, the
+sources' ∫v·i dt).
 
 The SPICE work runs in a separate worker process (a fresh interpreter,
 :func:`run_in_worker`), in its own process group, with a timeout: a failing, non-converging or slow
@@ -70,7 +76,7 @@ METRIC_COLUMNS = ("cosim_checkpoints", "cosim_failures", "cosim_output_rel_rms",
                   "cosim_energy_per_update_j")
 #: columns of cosim.csv (one row per checkpoint)
 CSV_COLUMNS = ("epoch", "step", "layer", "status", "inputs", "outputs", "n_reads", "output_rel_rms",
-               "output_max_abs", "dg_rel_rms", "dg_rel_rms_inside", "at_bound_devices", "dg_rms_s", "dg_max_abs_s", "dg_disturb_max_s", "pulsed_devices",
+               "output_max_abs", "dg_rel_rms", "dg_rel_rms_array", "dg_rel_rms_tile", "dg_rel_rms_inside", "at_bound_devices", "dg_rms_s", "dg_max_abs_s", "dg_disturb_max_s", "dg_disturb_max_array_s", "pulsed_devices",
                "energy_j", "energy_per_pulsed_device_j", "resynced_devices", "wall_s", "message")
 
 _SEED_KEY = 0xC051
@@ -113,6 +119,7 @@ class CosimCheckpoints:
 
         self.model = get_model(config.model, **config.model_params)
         self._checked = False
+        self._response = None  # the array-aware prediction's amplitude response, tabulated at the first checkpoint
 
     @property
     def metric_columns(self) -> tuple[str, ...]:
@@ -228,8 +235,10 @@ class CosimCheckpoints:
         g_sur_after[:, 0::2] = copy.g_plus[np.ix_(out_idx, in_idx)].T
         g_sur_after[:, 1::2] = copy.g_minus[np.ix_(out_idx, in_idx)].T
         g_spice_after = np.asarray(self.model.conductance(res["states_after"]), dtype=float)
-        dg_spice, dg_sur = g_spice_after - g, g_sur_after - g
+        dg_spice, dg_tile = g_spice_after - g, g_sur_after - g
+        dg_array = self._array_prediction(job, g) - g
         pulsed = ctx["counts"] != 0
+        dg_sur = dg_array if self.config.surrogate == "array" else dg_tile
         err = (dg_sur - dg_spice)[pulsed]
         # devices the tile stopped at its hard bounds (its operating window): the circuit's device
         # goes on, so these differ by construction; the figure without them isolates the model error
@@ -245,11 +254,14 @@ class CosimCheckpoints:
             "output_rel_rms": _rel_rms(y_spice - y_sur, y_sur),
             "output_max_abs": float(np.max(np.abs(y_spice - y_sur))),
             "dg_rel_rms": _rel_rms(err, dg_spice[pulsed]),
-            "dg_rel_rms_inside": _rel_rms((dg_sur - dg_spice)[inside], dg_spice[inside]),
+            "dg_rel_rms_array": _rel_rms((dg_array - dg_spice)[pulsed], dg_spice[pulsed]),
+            "dg_rel_rms_tile": _rel_rms((dg_tile - dg_spice)[pulsed], dg_spice[pulsed]),
+            "dg_rel_rms_inside": _rel_rms((dg_tile - dg_spice)[inside], dg_spice[inside]),
             "at_bound_devices": int(at_bound.sum()),
             "dg_rms_s": float(np.sqrt(np.mean(err**2))) if err.size else float("nan"),
             "dg_max_abs_s": float(np.max(np.abs(err))) if err.size else float("nan"),
             "dg_disturb_max_s": float(np.max(np.abs(dg_spice[~pulsed]))) if (~pulsed).any() else 0.0,
+            "dg_disturb_max_array_s": float(np.max(np.abs(dg_array[~pulsed]))) if (~pulsed).any() else 0.0,
             "pulsed_devices": int(pulsed.sum()),
             "energy_j": float(res["energy_j"]),
             "energy_per_pulsed_device_j": float(res["energy_j"]) / int(pulsed.sum()) if pulsed.any() else float("nan"),
@@ -260,6 +272,25 @@ class CosimCheckpoints:
             if skipped:
                 out["message"] = f"resync: {skipped} device(s) left out, their SPICE conductance is outside the tile's bounds"
         return out
+
+    def _array_prediction(self, job: dict, g: np.ndarray) -> np.ndarray:
+        """Conductances after the checkpoint's schedule on its crossbar, array-aware (wires as in ngspice)."""
+        from memspice.circuit.network import Topology
+        from memspice.circuit.spec import CrossbarSpec
+        from memspice.surrogate.array_write import WriteArray, amplitude_response, predict_schedule
+        from memspice.validate.predict import schedule_span_v
+
+        sched = job["schedule"]
+        span = schedule_span_v(sched)
+        if self._response is None or span > self._response.v_span_v[1]:
+            cfg = self.config
+            v_max = max(span, abs(cfg.amplitude_up_v), abs(cfg.amplitude_down_v)) * (1 + 1e-6)
+            nominal = (cfg.amplitude_up_v, cfg.amplitude_down_v, cfg.amplitude_up_v / 2, cfg.amplitude_down_v / 2)
+            self._response = amplitude_response(self.model, sched.pulse, v_max, nominal_v=nominal)
+        xb = CrossbarSpec(model=job["model"], model_params=job["model_params"], states=job["states"],
+                          wire_ohm=job["wire_ohm"]).build()
+        array = WriteArray(Topology.of(xb), self._response)
+        return predict_schedule(array, g, sched.row_levels_v, sched.col_levels_v)
 
     @staticmethod
     def _resync(tile, in_idx, out_idx, g_after) -> tuple[int, int]:

@@ -18,6 +18,10 @@
 ``bl``               pulse-train length of the update (default: the rule's bl, else 10)
 ``learning_rate``    η of the update step (default: the rule's learning rate)
 ``resync``           copy the SPICE conductances back into the tile (default false)
+``surrogate``        what ``dg_rel_rms`` compares with ngspice: "array" (default; the
+                     array-aware prediction of the same update on the same crossbar,
+                     memspice.surrogate.array_write) or "tile" (the tile's own pulse
+                     engine, wire-blind); both are always logged
 ``timeout_s``        wall-clock limit of one checkpoint (default memspice.spice.DEFAULT_TIMEOUT_S, 600)
 ``backend``          ngspice backend (default "subprocess")
 """
@@ -34,7 +38,10 @@ from memspice.errors import ConfigError, ParameterError
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.validate import defaults
 
-__all__ = ["CosimConfig", "cosim_config_from_table"]
+__all__ = ["CosimConfig", "cosim_config_from_table", "COSIM_SURROGATES"]
+
+#: what a checkpoint's dg_rel_rms compares with ngspice: the array-aware prediction or the tile's own pulses
+COSIM_SURROGATES = ("array", "tile")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class CosimConfig:
     bl: int | None = None
     learning_rate: float | None = None
     resync: bool = False
+    surrogate: str = "array"
     timeout_s: float = DEFAULT_TIMEOUT_S
     backend: str = "subprocess"
 
@@ -77,7 +85,7 @@ def cosim_config_from_table(table: dict) -> CosimConfig:
         elif k in ("resync",):
             if not isinstance(v, bool):
                 raise ConfigError(f"cosim.{k} = {v!r}: expected true or false")
-        elif k in ("model", "backend"):
+        elif k in ("model", "backend", "surrogate"):
             if not isinstance(v, str):
                 raise ConfigError(f"cosim.{k} = {v!r}: expected a string")
         elif k in ("every_steps", "layer", "max_inputs", "max_outputs", "n_reads", "bl"):
@@ -94,6 +102,8 @@ def cosim_config_from_table(table: dict) -> CosimConfig:
     for k in ("max_inputs", "max_outputs"):
         if not 1 <= getattr(cfg, k) <= 64:
             raise ConfigError(f"cosim.{k} = {getattr(cfg, k)}: must lie in 1..64 (a SPICE checkpoint is at most a 64x64 tile)")
+    if cfg.surrogate not in COSIM_SURROGATES:
+        raise ConfigError(f"cosim.surrogate = {cfg.surrogate!r}: choose one of {', '.join(map(repr, COSIM_SURROGATES))}")
     if cfg.n_reads < 1:
         raise ConfigError(f"cosim.n_reads = {cfg.n_reads}: must be >= 1")
     if cfg.bl is not None and cfg.bl < 1:

@@ -219,17 +219,19 @@ def schedule_span_v(schedule) -> float:
     return float(np.max(lv.max(axis=1) - lv.min(axis=1)))
 
 
-def array_surrogate(crossbar, schedule, *, n_states: int = 201, n_amplitudes: int = 241,
+def array_surrogate(crossbar, schedule, *, n_states: int = 201, n_coarse: int = 61, n_fine: int = 121,
                     corrector: bool = True) -> ArraySurrogate:
     """The array-aware surrogate of ``crossbar`` (its wires, contacts, drivers) for ``schedule``'s pulses.
 
     The amplitude response spans the schedule's largest line-to-line voltage
-    (a bound on any device voltage of a resistive array).
+    (a bound on any device voltage of a resistive array), refined between 0
+    and each of the schedule's nominal cell voltages
+    (memspice.surrogate.array_write.amplitude_grid).
     """
     span = schedule_span_v(schedule)
     if span <= 0:
         raise ParameterError("the schedule applies no voltage (every line at 0 V in every slot)")
-    resp = amplitude_response(crossbar.model, schedule.pulse, span * (1 + 1e-6), n_states=n_states,
-                              n_amplitudes=n_amplitudes)
+    resp = amplitude_response(crossbar.model, schedule.pulse, span * (1 + 1e-6), nominal_v=schedule_amplitudes(schedule),
+                              n_states=n_states, n_coarse=n_coarse, n_fine=n_fine)
     return ArraySurrogate(WriteArray(Topology.of(crossbar), resp), corrector=corrector)
 
