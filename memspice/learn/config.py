@@ -162,7 +162,10 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     if analog:
         from memspice.learn.tiles import tile_config_from_table
 
-        tile_config_from_table(tile)  # validate now, not after the data are loaded
+        tc = tile_config_from_table(tile)  # validate now, not after the data are loaded
+        if tc.array_write is not None and rule.name != "stochastic-coincidence":
+            raise ConfigError(f"[tile.array]: array-aware writes play stochastic-coincidence pulse trains; rule.name = "
+                              f"{rule.name!r} updates with pulse counts (leave [tile.array] out or use that rule)")
     return config
 
 

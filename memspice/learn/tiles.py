@@ -26,6 +26,16 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
                   ``drift_nu``, ...) for the forward read; ``read_preset =
                   "PCMReadNandakumar2018"`` in [tile] starts from that preset.
 ``[tile.backward_read]``  the same for the transposed read (default: as [tile.read]).
+``[tile.array]``  the crossbar's write circuit (array-aware coincidence
+                  updates, memspice.surrogate.array_tile): ``model`` (compact
+                  model name), ``[tile.array.model_params]``,
+                  ``amplitude_up_v``, ``amplitude_down_v``, ``width_s``,
+                  ``edge_s``, ``wire_ohm`` (row and column segments; or
+                  ``row_wire_ohm`` / ``col_wire_ohm``), ``contact_ohm``,
+                  ``driver_ohm``, ``refactor``. Without ``device`` the tile's
+                  device is tabulated from that compact model at those pulses
+                  over its whole conductance range. Only the
+                  "stochastic-coincidence" rule plays its pulses through it.
 
 Unknown keys, unknown class names and invalid values are ConfigErrors.
 """
@@ -45,7 +55,29 @@ _DEVICES = surrogate.PULSE_MODELS  # Tabulated included: tables from tabulate_co
 _READ_PRESETS = {"ReadConfig": ReadConfig, "PCMReadNandakumar2018": surrogate.PCMReadNandakumar2018}
 _TILE_KEYS = (
     "device", "pair_scheme", "update_engine", "read_preset", "device_params", "mapping", "read", "backward_read",
+    "array",
 )
+
+
+def array_write_from_table(table: dict) -> "surrogate.ArrayWriteConfig":
+    """The :class:`memspice.surrogate.ArrayWriteConfig` of a ``[tile.array]`` table."""
+    names = [f.name for f in dataclasses.fields(surrogate.ArrayWriteConfig)] + ["wire_ohm"]
+    check_table(table, names, "tile.array")
+    kw = dict(table)
+    if "wire_ohm" in kw:
+        w = kw.pop("wire_ohm")
+        kw.setdefault("row_wire_ohm", w)
+        kw.setdefault("col_wire_ohm", w)
+    params = kw.get("model_params", {})
+    if not isinstance(params, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in params.values()):
+        raise ConfigError(f"tile.array.model_params must be a table of numbers, got {params!r}")
+    kw["model_params"] = tuple(params.items())
+    try:
+        cfg = surrogate.ArrayWriteConfig(**kw)
+        cfg.compact_model()
+    except (ParameterError, TypeError) as exc:
+        raise ConfigError(f"[tile.array]: {exc}") from None
+    return cfg
 
 
 def _fields_from_table(cls, table, where: str, base=None):
@@ -68,10 +100,18 @@ def _fields_from_table(cls, table, where: str, base=None):
 def tile_config_from_table(table: dict) -> TileConfig:
     """The :class:`TileConfig` described by a ``[tile]`` table (see the module docstring)."""
     check_table(table, _TILE_KEYS, "tile")
+    array = array_write_from_table(table["array"]) if "array" in table else None
     device_name = table.get("device", "ConstantStep")
     if device_name not in _DEVICES:
         raise ConfigError(f"tile.device = {device_name!r}: choose one of {', '.join(_DEVICES)}")
-    device = _fields_from_table(_DEVICES[device_name], table.get("device_params", {}), "tile.device_params")
+    if array is not None and "device" not in table:
+        device = surrogate.tabulate_compact_model(array.compact_model(), array.amplitude_up_v, array.amplitude_down_v,
+                                                  array.width_s, rise_s=array.edge_s, fall_s=array.edge_s)
+        if table.get("device_params"):
+            raise ConfigError("[tile.device_params] needs [tile] device; with [tile.array] alone the device is the "
+                              "array's compact model")
+    else:
+        device = _fields_from_table(_DEVICES[device_name], table.get("device_params", {}), "tile.device_params")
     mapping = None
     if "mapping" in table:
         mapping = _fields_from_table(WeightMapping, table["mapping"], "tile.mapping")
@@ -93,6 +133,7 @@ def tile_config_from_table(table: dict) -> TileConfig:
             backward_read=backward,
             pair_scheme=table.get("pair_scheme", "auto"),
             update_engine=table.get("update_engine", "auto"),
+            array_write=array,
         )
     except ParameterError as exc:
         raise ConfigError(f"[tile]: {exc}") from None

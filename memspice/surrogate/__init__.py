@@ -13,9 +13,13 @@ presets), ``pulse_counts`` (the n-pulse update), ``fast_update`` (the tile's
 closed-form updater), ``read`` (read path config, quantisation, drift),
 ``tile`` (AnalogTile), ``tile_reads`` (its read path), ``tabulated`` (pulse
 tables from compact models), ``ir_drop`` (nodal read with wire resistance),
-``serialise`` (configs and tile state as plain dicts).
+``serialise`` (configs and tile state as plain dicts), ``array_write``
+(array-aware writes: device voltages from the write circuit, pulse response
+over amplitude), ``array_tile`` (a tile's coincidence updates through it),
+``tile_config`` (TileConfig).
 """
 
+from memspice.surrogate.array_tile import ArrayWriteConfig
 from memspice.surrogate.mapping import WeightMapping
 from memspice.surrogate.presets import (
     GokmenVlasov2016,
@@ -33,6 +37,7 @@ from memspice.surrogate.tile import AnalogTile, TileConfig
 
 __all__ = [
     "AnalogTile",
+    "ArrayWriteConfig",
     "TileConfig",
     "WeightMapping",
     "ReadConfig",

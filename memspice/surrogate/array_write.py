@@ -119,6 +119,34 @@ class AmplitudeResponse:
         gi, vi, a, b = self._weights(g, v)
         return self._bilinear(self.chord_s, gi, vi, a, b)
 
+    def quiet_span_v(self) -> tuple[float, float]:
+        """(v_lo, v_hi): device voltages inside which no tabulated pulse changes any conductance (0, 0 without a threshold).
+
+        Between two grid amplitudes of zero change the interpolation is zero
+        too, so a cell at such a voltage keeps its conductance exactly.
+        """
+        key = "_quiet"
+        if key not in self.__dict__:
+            still = np.all(self.g_after_s == self.g_grid_s[None, :], axis=1)
+            i0 = int(np.flatnonzero(self.v_grid_v == 0)[0])
+            hi = i0
+            while hi + 1 < still.size and still[hi + 1]:
+                hi += 1
+            lo = i0
+            while lo - 1 >= 0 and still[lo - 1]:
+                lo -= 1
+            object.__setattr__(self, key, (float(self.v_grid_v[lo]), float(self.v_grid_v[hi])))
+        return self.__dict__[key]
+
+    def step(self, g_s: np.ndarray, v_v: np.ndarray) -> np.ndarray:
+        """:meth:`after`, evaluated only where the voltage leaves :meth:`quiet_span_v` (a new array)."""
+        lo, hi = self.quiet_span_v()
+        g = np.array(g_s, dtype=float)
+        moving = (v_v < lo) | (v_v > hi)
+        if moving.any():
+            g[moving] = self.after(g[moving], v_v[moving])
+        return g
+
     @property
     def linear_iv(self) -> bool:
         """True when the chord conductance equals the read conductance at every amplitude (to 1e-12)."""
@@ -217,6 +245,20 @@ class WriteArray:
 
     def __post_init__(self):
         object.__setattr__(self, "topology", write_topology(self.topology))
+
+    def transfer(self, g_s) -> np.ndarray:
+        """(rows·cols, rows + cols) device plateau voltage per volt on each line (rows first), at ``g_s``.
+
+        Superposition of the linear write circuit: the voltages of any slot are
+        ``transfer @ concat(row_v, col_v)``. For devices with a linear I-V only.
+        """
+        if not self.response.linear_iv:
+            raise ParameterError("a transfer matrix needs a linear device I-V; this device's chord conductance "
+                                 "depends on the voltage (solve each slot with device_voltages)")
+        t = self.topology
+        eye = np.eye(t.rows + t.cols)
+        v = NodalSolver(t, np.asarray(g_s, dtype=float)).solve(eye[:, :t.rows], eye[:, t.rows:]).v_cells_v
+        return v.reshape(t.rows + t.cols, -1).T
 
     def device_voltages(self, g_s, row_v, col_v) -> np.ndarray:
         """(B, rows, cols) device plateau voltages for line levels ``row_v`` (B, rows), ``col_v`` (B, cols).

@@ -17,10 +17,13 @@ ngspice then runs
     towards the update, G- against it). Two predictions sit beside
     ngspice's: the array-aware one (the same schedule on the same crossbar,
     wires included, memspice.surrogate.array_write: the default of
-    ``dg_rel_rms``) and the tile's own ``apply_pulses`` of the same
-    coincidence counts on a copy of the tile (wire-blind, within the tile's
-    bounds: ``dg_rel_rms_tile``; ``[cosim] surrogate = "tile"`` makes it
-    the headline figure).
+    ``dg_rel_rms``) and the tile's own, on a copy of the tile
+    (``dg_rel_rms_tile``; ``[cosim] surrogate = "tile"`` makes it the
+    headline figure): ``apply_pulses`` of the same coincidence counts for a
+    wire-blind tile, within its bounds; for an array-aware tile
+    ([tile.array]) the same pulse trains through its whole layer's write
+    circuit -- the same circuit as the checkpoint's when the checkpoint
+    covers the whole layer with the same wires.
 
 Errors logged per checkpoint to ``cosim.csv`` (and, per epoch, the last
 checkpoint's values into the metrics CSV, see :data:`METRIC_COLUMNS`):
@@ -214,7 +217,7 @@ class CosimCheckpoints:
                "v_reads": x_sub * v_read, "schedule": sched,
                "settings": RunSettings(backend=cfg.backend, timeout_s=cfg.timeout_s)}
         ctx = {"in_idx": in_idx, "out_idx": out_idx, "g": g, "x_sub": x_sub, "counts": counts, "v_read": v_read,
-               "rng": rng}
+               "rng": rng, "draw": draw, "x0": x0, "d0": d0}
         return job, ctx
 
     def _compare(self, layer, job: dict, ctx: dict, res: dict) -> dict:
@@ -228,9 +231,22 @@ class CosimCheckpoints:
         y_sur = ctx["x_sub"] @ w_sub.T
         # the surrogate's update: the tile's own pulse engine on a copy, the same coincidence counts
         copy = copy_tile(tile, ctx["rng"])
-        n = np.zeros(tile.shape, dtype=np.int64)
-        n[np.ix_(out_idx, in_idx)] = ctx["counts"][:, 0::2].T  # pulses of G+ = the weight's pulse count
-        copy.apply_pulses(n)
+        if getattr(copy.config, "array_write", None) is not None:
+            # an array-aware tile plays the same trains through its own (whole-layer) write circuit
+            from memspice.surrogate.array_tile import coincidence_update
+
+            draw, (n_out, n_in) = ctx["draw"], tile.shape
+            rb = np.zeros((1, draw.row_bits.shape[0], n_in), dtype=bool)
+            cb = np.zeros((1, draw.row_bits.shape[0], n_out), dtype=bool)
+            rb[0][:, in_idx] = draw.row_bits
+            cb[0][:, out_idx] = draw.col_bits
+            xf, df = np.zeros((1, n_in)), np.zeros((1, n_out))
+            xf[0, in_idx], df[0, out_idx] = ctx["x0"], ctx["d0"]
+            coincidence_update(copy, xf, df, rb, cb)
+        else:
+            n = np.zeros(tile.shape, dtype=np.int64)
+            n[np.ix_(out_idx, in_idx)] = ctx["counts"][:, 0::2].T  # pulses of G+ = the weight's pulse count
+            copy.apply_pulses(n)
         g_sur_after = np.empty_like(g)
         g_sur_after[:, 0::2] = copy.g_plus[np.ix_(out_idx, in_idx)].T
         g_sur_after[:, 1::2] = copy.g_minus[np.ix_(out_idx, in_idx)].T

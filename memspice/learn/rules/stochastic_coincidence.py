@@ -12,6 +12,7 @@ from memspice.errors import ParameterError
 from memspice.learn.counters import train_hook
 from memspice.learn.rules.base import Rule, positive, tile_of
 from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences
+from memspice.surrogate.array_tile import coincidence_update
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,25 @@ class StochasticCoincidence(Rule):
             tile = tile_of(layer, self.name)
             xt, dt = layer.update_operands(x, d)
             hook = train_hook(counters, k, xt.shape[0])  # operation counters: one outer product per sample
-            cells, counts = self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
-            tile.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
+            if getattr(tile.config, "array_write", None) is None:
+                cells, counts = self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
+                tile.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
+                continue
+            # array-aware tile: the same trains, played slot by slot through the write circuit
+            trains = []
+
+            def keep(rows, cols, counts, hook=hook):
+                trains.append((rows, cols))
+                if hook is not None:
+                    hook(rows, cols, counts)
+
+            self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=keep)
+            if trains:
+                rows, cols = trains[0]
+                batch = xt.shape[0]
+                row_bits = (rows.toarray() != 0).reshape(batch, self.bl, -1)
+                col_bits = (cols.toarray() != 0).reshape(batch, self.bl, -1)
+                coincidence_update(tile, xt, dt, row_bits, col_bits)
 
     def state_dict(self) -> dict:
         return {

@@ -1,0 +1,187 @@
+"""Array-aware updates of an AnalogTile: every coincidence pulse goes through the crossbar's write circuit.
+
+With ``TileConfig.array_write`` set (an :class:`ArrayWriteConfig`), a
+stochastic pulse-coincidence update is not a table of pulse counts applied
+at the nominal voltage. Each sample's pulse trains become the line voltages
+of a coincidence schedule (memspice.circuit.schedule.coincidence_schedule:
+firing rows at A/2, firing columns at -A/2, one phase per sign pair and pair
+polarity) on a 1R crossbar laid out as the co-simulation checkpoints lay it
+out -- rows are the tile's inputs, output j owns columns 2j (G+) and 2j+1
+(G-), and both devices of a pair get the same pulses. The device voltages of
+every slot come from the nodal solve of the write circuit (wires, contacts,
+drivers; memspice.surrogate.array_write.WriteArray) and each device, pulsed
+or only half-selected, takes the compact model's step at its own voltage
+(AmplitudeResponse). So IR drop and half-select disturb are part of training,
+and the tile's conductances range over the compact model's whole window.
+
+Cost: the write circuit is linear at fixed conductances, so one
+factorisation and rows + cols solves give its transfer matrix (device
+voltage per volt on each line) and every slot's voltages are one matrix
+product. ``refactor`` says how often the transfer matrix follows the
+conductances: once per mini-batch ("batch", default), per sample
+("sample"), or a fresh solve for every slot ("slot", exact to the slot,
+the only choice for a non-linear device I-V). Each device then steps with
+the response at its own voltage, in slot order; devices at voltages that
+move nothing (inside the thresholds) are skipped exactly. The transfer
+matrix has rows·cols·(rows + cols) entries, so this is for layers of up to
+a few thousand devices (digits 64-32-10), not for 784-wide layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from memspice.circuit import PulseShape
+from memspice.circuit.network import Topology
+from memspice.circuit.schedule import CoincidenceDraw, coincidence_schedule
+from memspice.errors import ParameterError
+from memspice.surrogate.array_write import AmplitudeResponse, WriteArray, amplitude_response
+
+__all__ = ["ArrayWriteConfig", "coincidence_update", "pair_crossbar_conductances"]
+
+_REFACTOR = ("batch", "sample", "slot")
+
+
+@dataclass(frozen=True)
+class ArrayWriteConfig:
+    """The write circuit of an array-aware tile (see the module docstring)."""
+
+    model: str = ""
+    """Compact model of the devices (memspice.devices name, e.g. "vteam")."""
+    model_params: tuple = ()
+    """Its parameter overrides as (name, value) pairs, SI units."""
+    amplitude_up_v: float = 0.0
+    """Signed cell voltage of a coincidence that raises G (V)."""
+    amplitude_down_v: float = 0.0
+    """Signed cell voltage of a coincidence that lowers G (V)."""
+    width_s: float = 50e-9
+    """Pulse plateau (s)."""
+    edge_s: float = 5e-9
+    """Rise and fall time (s)."""
+    row_wire_ohm: float = 0.0
+    """Resistance of one row-wire segment (ohm)."""
+    col_wire_ohm: float = 0.0
+    """Resistance of one column-wire segment (ohm)."""
+    contact_ohm: float = 0.0
+    """Contact resistance in series with every device (ohm)."""
+    driver_ohm: float = 0.0
+    """Output resistance of every line driver (ohm)."""
+    refactor: str = "batch"
+    """How often the write circuit follows the conductances: "batch", "sample" or "slot" (module docstring)."""
+
+    def __post_init__(self):
+        if not isinstance(self.model, str) or not self.model:
+            raise ParameterError("ArrayWriteConfig.model: name the compact model of the devices (e.g. 'vteam')")
+        object.__setattr__(self, "model_params", tuple((str(k), float(v)) for k, v in dict(self.model_params).items()))
+        for name in ("amplitude_up_v", "amplitude_down_v"):
+            v = float(getattr(self, name))
+            if not np.isfinite(v) or v == 0:
+                raise ParameterError(f"ArrayWriteConfig.{name} = {v!r}: give the signed cell voltage of the pulse (V, non-zero)")
+        for name in ("width_s", "edge_s"):
+            if not float(getattr(self, name)) > 0:
+                raise ParameterError(f"ArrayWriteConfig.{name} = {getattr(self, name)!r}: must be a time > 0 (s)")
+        for name in ("row_wire_ohm", "col_wire_ohm", "contact_ohm", "driver_ohm"):
+            v = float(getattr(self, name))
+            if not np.isfinite(v) or v < 0:
+                raise ParameterError(f"ArrayWriteConfig.{name} = {v!r}: must be a resistance >= 0 (ohm)")
+        if self.refactor not in _REFACTOR:
+            raise ParameterError(f"ArrayWriteConfig.refactor = {self.refactor!r}: choose one of {', '.join(_REFACTOR)}")
+
+    # ------------------------------------------------------------------ derived
+    def compact_model(self):
+        from memspice.devices import get_model
+
+        return get_model(self.model, **dict(self.model_params))
+
+    @property
+    def pulse(self) -> PulseShape:
+        return PulseShape(width_s=self.width_s, rise_s=self.edge_s, fall_s=self.edge_s, delay_s=self.edge_s,
+                          tail_s=self.edge_s)
+
+    def conductance_range_s(self) -> tuple[float, float]:
+        """(lowest, highest) conductance of the compact model over its state range (S)."""
+        m = self.compact_model()
+        g = np.asarray(m.conductance(np.array([m.x_min, m.x_max])), dtype=float)
+        return float(g.min()), float(g.max())
+
+    def response(self) -> AmplitudeResponse:
+        """The compact model's amplitude response for this write (tabulated once per configuration)."""
+        resp = _RESPONSES.get(self)
+        if resp is None:
+            up, down = self.amplitude_up_v, self.amplitude_down_v
+            v_max = max(abs(up), abs(down)) * (1 + 1e-6)  # a coincidence slot spans A/2 - (-A/2) = |A|
+            resp = amplitude_response(self.compact_model(), self.pulse, v_max, nominal_v=(up, down, up / 2, down / 2))
+            _RESPONSES[self] = resp
+        return resp
+
+    def topology(self, n_out: int, n_in: int) -> Topology:
+        return Topology(rows=n_in, cols=2 * n_out, row_wire_ohm=self.row_wire_ohm, col_wire_ohm=self.col_wire_ohm,
+                        contact_ohm=self.contact_ohm, driver_ohm=self.driver_ohm)
+
+    def check_mapping(self, g_min_s: float, g_max_s: float) -> None:
+        lo, hi = self.conductance_range_s()
+        tol = 1e-9 * (hi - lo)
+        if g_min_s < lo - tol or g_max_s > hi + tol:
+            raise ParameterError(
+                f"the tile's conductances [{g_min_s:g}, {g_max_s:g}] S leave the range [{lo:g}, {hi:g}] S of the "
+                f"array's compact model {self.model}; narrow [tile.mapping] or tabulate the device from that model"
+            )
+
+
+_RESPONSES: dict[ArrayWriteConfig, AmplitudeResponse] = {}
+
+
+def pair_crossbar_conductances(g_pairs: np.ndarray) -> np.ndarray:
+    """(2, n_out, n_in) tile conductances -> (n_in, 2 n_out) crossbar: column 2j is G+ of output j, 2j+1 its G-."""
+    _, n_out, n_in = g_pairs.shape
+    g = np.empty((n_in, 2 * n_out))
+    g[:, 0::2] = g_pairs[0].T
+    g[:, 1::2] = g_pairs[1].T
+    return g
+
+
+def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndarray, col_bits: np.ndarray) -> None:
+    """Apply one mini-batch of coincidence pulse trains through the write circuit of ``tile``.
+
+    ``x`` (B, n_in) and ``delta`` (B, n_out): the update operands (their
+    signs pick the phases); ``row_bits`` (B, BL, n_in) and ``col_bits`` (B,
+    BL, n_out): which lines fire in which slot. Samples are applied in order.
+    """
+    cfg: ArrayWriteConfig = tile.config.array_write
+    n_out, n_in = tile.shape
+    x, delta = np.asarray(x, dtype=float), np.asarray(delta, dtype=float)
+    rb, cb = np.asarray(row_bits, dtype=bool), np.asarray(col_bits, dtype=bool)
+    if rb.shape[0] != x.shape[0] or rb.shape[2:] != (n_in,) or cb.shape[:2] != rb.shape[:2] or cb.shape[2:] != (n_out,):
+        raise ParameterError(f"coincidence_update: row bits {rb.shape} and column bits {cb.shape} do not fit a batch of "
+                             f"{x.shape[0]} on a {n_out} x {n_in} tile")
+    resp = cfg.response()
+    array = WriteArray(cfg.topology(n_out, n_in), resp)
+    g = pair_crossbar_conductances(tile._g)
+    pol = np.tile([1.0, -1.0], n_out)
+    pulse = cfg.pulse
+    zeros_r, zeros_c = np.zeros(n_in), np.zeros(2 * n_out)
+    refactor = cfg.refactor if resp.linear_iv else "slot"
+    transfer = array.transfer(g) if refactor == "batch" else None
+    for b in range(x.shape[0]):
+        if not (rb[b].any() or cb[b].any()):
+            continue
+        draw = CoincidenceDraw(row_bits=rb[b], col_bits=np.repeat(cb[b], 2, axis=1), p_rows=zeros_r, q_cols=zeros_c,
+                               n_clipped=0)
+        sched, _ = coincidence_schedule(x[b], np.repeat(delta[b], 2), amplitude_up_v=cfg.amplitude_up_v,
+                                        amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
+                                        draw=draw)
+        rl, cl = sched.row_levels_v, sched.col_levels_v
+        if refactor == "slot":
+            for k in range(rl.shape[0]):
+                g = resp.step(g, array.device_voltages(g, rl[k], cl[k])[0])
+            continue
+        if refactor == "sample":
+            transfer = array.transfer(g)
+        v = (np.concatenate([rl, cl], axis=1) @ transfer.T).reshape(rl.shape[0], *g.shape)
+        for k in range(rl.shape[0]):
+            g = resp.step(g, v[k])
+    tile._g[0] = g[:, 0::2].T
+    tile._g[1] = g[:, 1::2].T
+    tile._changed()
