@@ -13,7 +13,7 @@ presets), ``pulse_counts`` (the n-pulse update), ``fast_update`` (the tile's
 closed-form updater), ``read`` (read path config, quantisation, drift),
 ``tile`` (AnalogTile), ``tile_reads`` (its read path), ``tabulated`` (pulse
 tables from compact models), ``ir_drop`` (nodal read with wire resistance),
-``serialise`` (configs and tile state as plain dicts).
+``ir_fast`` (its linearised form at training speed), ``serialise`` (configs and tile state as plain dicts).
 """
 
 from memspice.surrogate.mapping import WeightMapping

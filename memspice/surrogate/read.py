@@ -29,7 +29,7 @@ class ReadConfig:
     """How a tile is read. The defaults are an ideal read (exact y = W x)."""
 
     mode: str = "ideal"
-    """"ideal" (matrix product) or "ir_drop" (nodal solve of the array with wire resistance)."""
+    """"ideal" (matrix product) or "ir_drop" (the arrays with wire resistance, solved as ``ir_method`` says)."""
     dac_bits: int | None = None
     """Input DAC resolution b: inputs are rounded to 2^b levels over dac_range; None = no DAC."""
     dac_range: tuple[float, float] = (-1.0, 1.0)
