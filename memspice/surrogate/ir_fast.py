@@ -71,48 +71,63 @@ def _transfer_and_sensitivity(g: np.ndarray, wire_r_ohm: float) -> tuple[NodalSo
 class LinearisedIRReader:
     """The linearised transfer matrices of one read direction of a tile (see the module docstring).
 
-    ``g_plus``/``g_minus`` are given as crossbars: (driven lines, sensed lines).
-    Counters ``refreshes``, ``checks`` and ``last_error`` (the last measured
-    relative RMS error, nan before any check) are for benchmarks and tests.
+    Conductances are given as the tile holds them, (n_out, n_in); the
+    forward read drives the inputs (its crossbar is G^T), the transposed read
+    (``transpose=True``) the outputs. Counters ``refreshes``, ``checks`` and
+    ``last_error`` (the last measured relative RMS error, nan before any
+    check) are for benchmarks and tests.
     """
 
-    def __init__(self, wire_r_ohm: float, tol: float, max_iter: int, refresh_every: int, g_scale_s: float):
+    def __init__(self, wire_r_ohm: float, tol: float, max_iter: int, refresh_every: int, g_scale_s: float,
+                 transpose: bool):
         self.wire_r_ohm = float(wire_r_ohm)
         self.tol = float(tol)
         self.max_iter = int(max_iter)
         self.refresh_every = int(refresh_every)
         self.g_scale_s = float(g_scale_s)
+        self.transpose = bool(transpose)
         self.refreshes = 0
         self.checks = 0
         self.last_error = float("nan")
         self._g0 = None
 
+    def _crossbar(self, g: np.ndarray) -> np.ndarray:
+        return g if self.transpose else g.T
+
+    def _tile_layout(self, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a if self.transpose else a.T)
+
     # -- state ----------------------------------------------------------------------
 
     def _refresh(self, g_plus: np.ndarray, g_minus: np.ndarray) -> None:
         self._g0 = (g_plus.copy(), g_minus.copy())
-        self._norm0 = float(np.sqrt(np.sum(g_plus**2) + np.sum(g_minus**2)))
+        self._norm0 = float(np.sqrt(np.vdot(g_plus, g_plus) + np.vdot(g_minus, g_minus)))
         if self.wire_r_ohm == 0.0:  # no wires: M = G exactly, dM/dG = 1
             self._solvers = None
             self._m0 = (g_plus - g_minus) / self.g_scale_s
-            self._s0 = (np.ones_like(g_plus), np.ones_like(g_minus))
+            self._s0 = (np.full_like(g_plus, 1.0 / self.g_scale_s), np.full_like(g_minus, 1.0 / self.g_scale_s))
         else:
-            fp, mp, sp_ = _transfer_and_sensitivity(g_plus, self.wire_r_ohm)
-            fm, mm, sm = _transfer_and_sensitivity(g_minus, self.wire_r_ohm)
+            fp, mp, sp_ = _transfer_and_sensitivity(np.ascontiguousarray(self._crossbar(g_plus)), self.wire_r_ohm)
+            fm, mm, sm = _transfer_and_sensitivity(np.ascontiguousarray(self._crossbar(g_minus)), self.wire_r_ohm)
             self._solvers = (fp, fm)
-            self._m0 = (mp - mm) / self.g_scale_s
-            self._s0 = (sp_ / self.g_scale_s, sm / self.g_scale_s)
-        self._m = self._m0
+            self._m0 = self._tile_layout((mp - mm) / self.g_scale_s)
+            self._s0 = (self._tile_layout(sp_ / self.g_scale_s), self._tile_layout(sm / self.g_scale_s))
+        self._m = self._m0.copy()
+        self._buf = (np.empty_like(self._m), np.empty_like(self._m))
         self._next_check = 0.0
         self._changes = 0
         self.refreshes += 1
 
     def _linearise(self, g_plus: np.ndarray, g_minus: np.ndarray) -> float:
-        """M~ at the current state; returns the relative drift from the reference state."""
-        d_p = g_plus - self._g0[0]
-        d_m = g_minus - self._g0[1]
-        self._m = self._m0 + (d_p * self._s0[0] - d_m * self._s0[1])
-        return float(np.sqrt(np.sum(d_p**2) + np.sum(d_m**2))) / self._norm0
+        """M~ at the current state (in place); returns the relative drift from the reference state."""
+        d_p = np.subtract(g_plus, self._g0[0], out=self._buf[0])
+        d_m = np.subtract(g_minus, self._g0[1], out=self._buf[1])
+        drift = float(np.sqrt(np.vdot(d_p, d_p) + np.vdot(d_m, d_m))) / self._norm0
+        d_p *= self._s0[0]
+        d_m *= self._s0[1]
+        np.subtract(d_p, d_m, out=self._m)
+        self._m += self._m0
+        return drift
 
     def _check(self, x: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray) -> bool:
         """Whether the linearised read of two batch rows is within tol/2 of the exact one."""
@@ -123,7 +138,7 @@ class LinearisedIRReader:
             return True
         exact = []
         for solver, g in zip(self._solvers, (g_plus, g_minus)):
-            i_cols, _, converged = solver.solve_changed(probe, g, rtol=1e-12, max_iter=self.max_iter)
+            i_cols, _, converged = solver.solve_changed(probe, self._crossbar(g), rtol=1e-12, max_iter=self.max_iter)
             if not converged:
                 self.last_error = float("nan")
                 return False
@@ -132,11 +147,14 @@ class LinearisedIRReader:
         rms_ref = float(np.sqrt(np.mean(ref**2)))
         if rms_ref == 0.0:
             return True
-        self.last_error = float(np.sqrt(np.mean((probe @ self._m - ref) ** 2))) / rms_ref
+        self.last_error = float(np.sqrt(np.mean((self.read(probe) - ref) ** 2))) / rms_ref
         return self.last_error <= 0.5 * self.tol
 
     def sync(self, x: np.ndarray, g_plus: np.ndarray, g_minus: np.ndarray) -> None:
-        """Bring M~ to the current conductances (called once after each state change)."""
+        """Bring M~ to the current conductances (n_out, n_in), once after each state change.
+
+        ``x`` is the batch about to be read: the check's probe rows come from it.
+        """
         if self._g0 is None:
             self._refresh(g_plus, g_minus)
             return
@@ -156,4 +174,4 @@ class LinearisedIRReader:
 
     def read(self, x: np.ndarray) -> np.ndarray:
         """x (B, driven lines) in input units -> (B, sensed lines) in weight units."""
-        return x @ self._m
+        return x @ self._m if self.transpose else x @ self._m.T

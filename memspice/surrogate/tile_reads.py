@@ -119,14 +119,13 @@ class TileReadPath:
         settings = (read.wire_r_ohm, read.ir_tol, read.ir_max_iter, read.ir_refresh_every, self.mapping.g_scale_s)
         full_key = (settings, read.has_drift, read.drift_t0_s)
         if readers.get(transpose, (None,))[0] != full_key:
-            readers[transpose] = (full_key, LinearisedIRReader(*settings))
+            readers[transpose] = (full_key, LinearisedIRReader(*settings, transpose=transpose))
             self._cache.pop(("ir_lin_synced", transpose), None)
         reader = readers[transpose][1]
         key = ("ir_lin_synced", transpose)
         if key not in self._cache:
             g = self._eff_g(read)
-            gp, gm = (g[0], g[1]) if transpose else (g[0].T, g[1].T)  # crossbars: (driven, sensed)
-            reader.sync(x, gp, gm)
+            reader.sync(x, g[0], g[1])
             self._cache[key] = True
         return reader
 
