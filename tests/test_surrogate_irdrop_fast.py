@@ -132,6 +132,8 @@ def test_zero_wire_linearised_read_is_the_ideal_read(rng):
     ({"ir_max_iter": 0}, "ir_max_iter"),
     ({"ir_max_iter": 2.5}, "ir_max_iter"),
     ({"ir_refresh_every": -1}, "ir_refresh_every"),
+    ({"ir_refresh_every": "10"}, "ir_refresh_every"),
+    ({"ir_tol": "0.5%"}, "ir_tol"),
 ])
 def test_bad_linearised_settings_name_the_field(kw, field):
     with pytest.raises(ParameterError, match=rf"ReadConfig\.{field} = .*(choose|give)"):

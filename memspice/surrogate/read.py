@@ -96,14 +96,15 @@ class ReadConfig:
             raise ParameterError(f"ReadConfig.v_read_v = {self.v_read_v!r}: must be > 0 V.")
         if self.ir_method not in ("exact", "linearised"):
             raise ParameterError(f"ReadConfig.ir_method = {self.ir_method!r}: choose 'exact' or 'linearised'.")
-        if not 0.0 < self.ir_tol < 1.0:
+        if not (isinstance(self.ir_tol, (int, float)) and 0.0 < self.ir_tol < 1.0):
             raise ParameterError(
                 f"ReadConfig.ir_tol = {self.ir_tol!r}: give a relative RMS error bound in (0, 1), e.g. 0.005 for 0.5 %."
             )
-        for name in ("ir_max_iter", "ir_refresh_every"):
+        for name, low in (("ir_max_iter", 1), ("ir_refresh_every", 0)):
             value = getattr(self, name)
-            low = 1 if name == "ir_max_iter" else 0
-            if isinstance(value, bool) or int(value) != value or value < low:
+            integral = isinstance(value, (int, float, np.integer)) and not isinstance(value, bool) \
+                and bool(np.isfinite(value)) and int(value) == value
+            if not integral or value < low:
                 raise ParameterError(f"ReadConfig.{name} = {value!r}: give an integer >= {low}.")
 
     @property
