@@ -138,3 +138,25 @@ def test_zero_wire_linearised_read_is_the_ideal_read(rng):
 def test_bad_linearised_settings_name_the_field(kw, field):
     with pytest.raises(ParameterError, match=rf"ReadConfig\.{field} = .*(choose|give)"):
         ReadConfig(mode="ir_drop", **kw)
+
+
+def test_port_fields_give_the_finite_difference_sensitivity(rng):
+    # dM_ij/dg_ij = -u_ij w_ij (adjoint formula) against a central difference of two exact nodal solves
+    from memspice.circuit.nodal import NodalSolver
+
+    g = rng.uniform(G_OFF, G_ON, (20, 12))
+    m, u, w = NodalSolver.from_conductances(g, row_wire_ohm=2.5, col_wire_ohm=2.5).read_port_fields(chunk=7)
+    np.testing.assert_allclose(np.eye(20) @ m, _exact_m(g), rtol=1e-10)
+    h = 1e-8
+    for i, j in [(0, 0), (7, 5), (19, 11)]:
+        gp, gm = g.copy(), g.copy()
+        gp[i, j] += h
+        gm[i, j] -= h
+        fd = (_exact_m(gp)[i, j] - _exact_m(gm)[i, j]) / (2 * h)
+        assert abs(fd - (-u[i, j] * w[i, j])) <= 1e-6 * abs(fd)
+
+
+def _exact_m(g):
+    from memspice.circuit.nodal import solve_read
+
+    return solve_read(g, np.eye(g.shape[0]), row_wire_ohm=2.5, col_wire_ohm=2.5).i_cols_a

@@ -204,6 +204,51 @@ class NodalSolver:
             v[self._free] = self._lu.solve(np.ascontiguousarray(-(self._g_uf @ v_fixed)))
         return v
 
+    def read_port_fields(self, chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The read's transfer matrix and each cell's voltage under a unit drive of its own row and column.
+
+        For a read (every row driven, every column sensed by the ideal virtual
+        ground, column wires > 0 ohm) returns ``(m, u, w)``, each (rows, cols):
+        ``m[i, j]`` the current (A) into column j's ground per volt on row i,
+        so a read is ``i_cols = v_rows @ m``; ``u[i, j]`` the voltage across
+        cell (i, j) with row i at 1 V and every other port at 0 V; ``w[i, j]``
+        the voltage across it with column j's end at 1 V instead (rows at
+        0 V). By the adjoint (Tellegen) argument the sensitivity of an entry to
+        its own cell is ``dm[i, j]/dg[i, j] = -u[i, j] w[i, j]`` (g the cell's
+        element conductance, device and contact in series). Costs rows +
+        cols solves on this factorisation, ``chunk`` at a time.
+        """
+        topo = self.topology
+        if (topo.readout.kind != "virtual_ground" or self.network.col_source or not all(topo.row_driven)
+                or any(m != SENSED for m in topo.col_modes) or not topo.col_wire_ohm > 0.0 or self._lu is None):
+            raise ParameterError("read_port_fields needs a read: all rows driven, all columns sensed by the "
+                                 "virtual-ground readout, and column wires of more than 0 ohm")
+        rows, cols = topo.rows, topo.cols
+        pos = np.full(self._n, -1)
+        pos[self._free] = np.arange(self._free.size)
+        ri = self._compact[self._row_lab].reshape(rows, cols)
+        ci = self._compact[self._col_lab].reshape(rows, cols)
+        last = ci[rows - 1]  # each column's node next to its readout
+        g_end = 1.0 / topo.col_wire_ohm
+        m, u, w = np.empty((rows, cols)), np.empty((rows, cols)), np.empty((rows, cols))
+        for k in range(0, rows, chunk):
+            idx = np.arange(k, min(k + chunk, rows))
+            b = np.arange(idx.size)
+            drive = np.zeros((idx.size, rows))
+            drive[b, idx] = 1.0
+            v = self.node_voltages(drive)
+            m[idx] = v[last].T * g_end
+            u[idx] = v[ri[idx], b[:, None]] - v[ci[idx], b[:, None]]
+        for k in range(0, cols, chunk):
+            jdx = np.arange(k, min(k + chunk, cols))
+            b = np.arange(jdx.size)
+            rhs = np.zeros((self._free.size, jdx.size))
+            rhs[pos[last[jdx]], b] = g_end  # the end segment fed from 1 V; every fixed node at 0 V
+            v = np.zeros((self._n, jdx.size))
+            v[self._free] = self._lu.solve(rhs)
+            w[:, jdx] = v[ri[:, jdx], b[None, :]] - v[ci[:, jdx], b[None, :]]
+        return m, u, w
+
     def solve_changed(self, v_rows_v, conductance_s, *, rtol: float = 1e-12, max_iter: int = 30):
         """Column currents with the cells at ``conductance_s`` instead, reusing this factorisation.
 

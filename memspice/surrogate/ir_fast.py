@@ -39,33 +39,11 @@ from memspice.circuit.nodal import NodalSolver
 
 __all__ = ["LinearisedIRReader"]
 
-_CHUNK = 64  # unit drives solved together at a refresh (bounds the memory of the cell fields)
-
-
 def _transfer_and_sensitivity(g: np.ndarray, wire_r_ohm: float) -> tuple[NodalSolver, np.ndarray, np.ndarray]:
-    """Exact M (rows, cols) and dM_ij/dg_ij of the crossbar ``g`` (rows driven, columns sensed)."""
-    rows, cols = g.shape
-    fwd = NodalSolver.from_conductances(g, row_wire_ohm=wire_r_ohm, col_wire_ohm=wire_r_ohm)
-    adj = NodalSolver.from_conductances(g, row_wire_ohm=wire_r_ohm, col_wire_ohm=wire_r_ohm,
-                                        driven_cols=range(cols))
-    m = np.empty((rows, cols))
-    u = np.empty((rows, cols))
-    for k in range(0, rows, _CHUNK):
-        idx = np.arange(k, min(k + _CHUNK, rows))
-        drive = np.zeros((idx.size, rows))
-        drive[np.arange(idx.size), idx] = 1.0
-        res = fwd.solve(drive)
-        m[idx] = res.i_cols_a
-        u[idx] = res.v_cells_v[np.arange(idx.size), idx, :]
-    w = np.empty((rows, cols))
-    zeros = np.zeros(rows)
-    for k in range(0, cols, _CHUNK):
-        idx = np.arange(k, min(k + _CHUNK, cols))
-        drive = np.zeros((idx.size, cols))
-        drive[np.arange(idx.size), idx] = 1.0
-        res = adj.solve(np.broadcast_to(zeros, (idx.size, rows)), drive)
-        w[:, idx] = res.v_cells_v[np.arange(idx.size), :, idx].T
-    return fwd, m, -u * w
+    """Exact M (rows, cols) and dM_ij/dg_ij of the crossbar ``g`` (rows driven, columns sensed), and its solver."""
+    solver = NodalSolver.from_conductances(g, row_wire_ohm=wire_r_ohm, col_wire_ohm=wire_r_ohm)
+    m, u, w = solver.read_port_fields()
+    return solver, m, -u * w
 
 
 class LinearisedIRReader:
