@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/ir_drop_train_read.py                 # 64x64, 256x128, 784x256 (inputs x outputs), 2.5 ohm
     python benchmarks/ir_drop_train_read.py --sizes 64x64 --wires 0.5 1 2.5 --steps 50
     python benchmarks/ir_drop_train_read.py --csv benchmarks/results/ir_drop_train_read.csv
+    python benchmarks/ir_drop_train_read.py --sizes 64x64 256x128 --wires 0.5 1 2.5 --drift-table 1 10 30 100 300
 
 Three tiles with the same devices, weights and pulse updates: ReadConfig
 mode "ideal" (x @ W.T), mode "ir_drop" with ir_method "exact" (the sparse
@@ -18,7 +19,10 @@ output) is taken at those steps. The first linearised read builds the matrices
 ("build", once per run); the linearised time per batch is the mean over the
 later steps, with the refreshes and checks they made; "median" is the typical
 step (no refresh, no check), against the median ideal step. Ratios are to the ideal read
-of the same tile in the same run. Not a test: nothing asserts a time.
+of the same tile in the same run. ``--drift-table K ...`` instead measures the
+linearisation alone (ir_tol 0.99 and ir_max_iter 500, so checks do not refresh; the
+table's refreshes column confirms it) after K updates since
+its build. Not a test: nothing asserts a time.
 """
 
 from __future__ import annotations
@@ -88,6 +92,38 @@ def run_case(n_in: int, n_out: int, wire: float, steps: int, exact_steps: int, b
     }
 
 
+def error_vs_steps(n_in: int, n_out: int, wire: float, marks: list[int], seed: int) -> list[dict]:
+    """RMS error of the linearisation alone (no refresh: ir_tol 0.99) after K updates since the build."""
+    dev = ConstantStep(g_min_s=G_OFF, g_max_s=G_ON, dg_up_s=1e-7, dg_down_s=1e-7)
+    rc = ReadConfig(mode="ir_drop", wire_r_ohm=wire, ir_method="linearised", ir_tol=0.99, ir_max_iter=500)
+    tile = AnalogTile(n_out, n_in, TileConfig(device=dev, read=rc), np.random.default_rng(seed + 1))
+    tile.set_weights(np.random.default_rng(seed).uniform(-1, 1, (n_out, n_in)))
+    exact = AnalogTile(n_out, n_in, TileConfig(device=dev, read=ReadConfig(mode="ir_drop", wire_r_ohm=wire)),
+                       np.random.default_rng(seed + 1))
+    exact.set_weights(np.random.default_rng(seed).uniform(-1, 1, (n_out, n_in)))
+    rng = np.random.default_rng(seed + 2)
+    x = rng.uniform(-1, 1, (64, n_in))
+    tile.forward(x)
+    g0 = tile.g_plus.copy(), tile.g_minus.copy()
+    rows = []
+    for k in range(1, max(marks) + 1):
+        counts = np.rint(3.0 * np.outer(rng.uniform(-1, 1, n_out), rng.uniform(-1, 1, n_in))).astype(np.int64)
+        tile.apply_pulses(counts)
+        exact.apply_pulses(counts)
+        if k in marks:
+            y, y_ex = tile.forward(x), exact.forward(x)
+            drift = np.sqrt(np.sum((tile.g_plus - g0[0]) ** 2) + np.sum((tile.g_minus - g0[1]) ** 2)) / np.sqrt(
+                np.sum(g0[0] ** 2) + np.sum(g0[1] ** 2))
+            rms = np.sqrt(np.mean(y_ex**2))
+            rows.append({"size": f"{n_in}x{n_out}", "wire_ohm": wire, "updates_since_refresh": k,
+                         "rel_drift": float(drift), "rms_err_lin_vs_exact": float(np.sqrt(np.mean((y - y_ex) ** 2)) / rms),
+                         "rms_err_ideal_vs_exact": float(np.sqrt(np.mean((x @ tile.get_weights().T - y_ex) ** 2)) / rms),
+                         "refreshes": tile._ir_linearised_readers[False][1].refreshes})
+            print(" ".join(f"{key} {v:.4g}" if isinstance(v, float) else f"{key} {v}" for key, v in rows[-1].items()),
+                  flush=True)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", nargs="+", default=["64x64", "256x128", "784x256"], help="inputs x outputs")
@@ -98,8 +134,21 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--csv", help="also write the table as CSV")
+    ap.add_argument("--drift-table", type=int, nargs="+", metavar="K",
+                    help="instead: the linearisation's error after K updates without refresh, for each K")
     args = ap.parse_args(argv)
     rows = []
+    if args.drift_table:
+        for size in args.sizes:
+            n_in, n_out = (int(v) for v in size.lower().split("x"))
+            for wire in args.wires:
+                rows += error_vs_steps(n_in, n_out, wire, sorted(set(args.drift_table)), args.seed)
+        if args.csv:
+            with open(args.csv, "w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(list(rows[0]))
+                w.writerows([list(r.values()) for r in rows])
+        return 0
     for size in args.sizes:
         n_in, n_out = (int(v) for v in size.lower().split("x"))
         for wire in args.wires:
