@@ -111,3 +111,27 @@ def test_ir_drop_factorisation_is_refreshed_after_an_update(rng):
     tile.forward(x)
     tile.apply_pulses(np.full((16, 16), 3))
     np.testing.assert_allclose(tile.forward(x), _reference(tile, x, "nodal"), rtol=0, atol=1e-9)
+
+
+@pytest.mark.spice
+def test_linearised_ir_drop_read_within_half_a_percent_of_ngspice(rng):
+    # ReadConfig ir_method "linearised" (memspice.surrogate.ir_fast) after training-like updates,
+    # against ngspice's .op of the plain-resistor deck above: the bound, 0.5 % RMS at 64 x 64, 2.5 ohm
+    dev = ConstantStep(g_min_s=G_OFF, g_max_s=G_ON, dg_up_s=1e-7, dg_down_s=1e-7)
+    read_cfg = ReadConfig(mode="ir_drop", wire_r_ohm=WIRE, v_read_v=V_READ, ir_method="linearised")
+    tile = AnalogTile(64, 64, TileConfig(device=dev, read=read_cfg), rng)
+    tile.set_weights(rng.uniform(-1, 1, (64, 64)))
+    for _ in range(20):
+        tile.forward(rng.uniform(-1, 1, (8, 64)))
+        tile.apply_pulses(np.rint(3 * np.outer(rng.uniform(-1, 1, 64), rng.uniform(-1, 1, 64))).astype(int))
+    from memspice.spice import RunSettings, simulate
+
+    x = rng.uniform(-1, 1, 64)
+    y = tile.forward(x)
+    res = simulate(_ngspice_deck(tile, x), RunSettings(backend="subprocess", timeout_s=300.0))
+    i_p = np.array([res.i(f"vpsense{j}") for j in range(64)]).ravel()
+    i_m = np.array([res.i(f"vmsense{j}") for j in range(64)]).ravel()
+    ref = (i_p - i_m) / (tile.mapping.g_scale_s * V_READ)
+    rms = np.sqrt(np.mean(ref**2))
+    assert np.sqrt(np.mean((y - ref) ** 2)) <= 0.005 * rms
+    assert np.sqrt(np.mean((x @ tile.get_weights().T - ref) ** 2)) > 0.05 * rms  # the ideal read is far off

@@ -204,6 +204,101 @@ class NodalSolver:
             v[self._free] = self._lu.solve(np.ascontiguousarray(-(self._g_uf @ v_fixed)))
         return v
 
+    def read_port_fields(self, chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The read's transfer matrix and each cell's voltage under a unit drive of its own row and column.
+
+        For a read (every row driven, every column sensed by the ideal virtual
+        ground, column wires > 0 ohm) returns ``(m, u, w)``, each (rows, cols):
+        ``m[i, j]`` the current (A) into column j's ground per volt on row i,
+        so a read is ``i_cols = v_rows @ m``; ``u[i, j]`` the voltage across
+        cell (i, j) with row i at 1 V and every other port at 0 V; ``w[i, j]``
+        the voltage across it with column j's end at 1 V instead (rows at
+        0 V). By the adjoint (Tellegen) argument the sensitivity of an entry to
+        its own cell is ``dm[i, j]/dg[i, j] = -u[i, j] w[i, j]`` (g the cell's
+        element conductance, device and contact in series). Costs rows +
+        cols solves on this factorisation, ``chunk`` at a time.
+        """
+        topo = self.topology
+        if (topo.readout.kind != "virtual_ground" or self.network.col_source or not all(topo.row_driven)
+                or any(m != SENSED for m in topo.col_modes) or not topo.col_wire_ohm > 0.0 or self._lu is None):
+            raise ParameterError("read_port_fields needs a read: all rows driven, all columns sensed by the "
+                                 "virtual-ground readout, and column wires of more than 0 ohm")
+        rows, cols = topo.rows, topo.cols
+        pos = np.full(self._n, -1)
+        pos[self._free] = np.arange(self._free.size)
+        ri = self._compact[self._row_lab].reshape(rows, cols)
+        ci = self._compact[self._col_lab].reshape(rows, cols)
+        last = ci[rows - 1]  # each column's node next to its readout
+        g_end = 1.0 / topo.col_wire_ohm
+        m, u, w = np.empty((rows, cols)), np.empty((rows, cols)), np.empty((rows, cols))
+        for k in range(0, rows, chunk):
+            idx = np.arange(k, min(k + chunk, rows))
+            b = np.arange(idx.size)
+            drive = np.zeros((idx.size, rows))
+            drive[b, idx] = 1.0
+            v = self.node_voltages(drive)
+            m[idx] = v[last].T * g_end
+            u[idx] = v[ri[idx], b[:, None]] - v[ci[idx], b[:, None]]
+        for k in range(0, cols, chunk):
+            jdx = np.arange(k, min(k + chunk, cols))
+            b = np.arange(jdx.size)
+            rhs = np.zeros((self._free.size, jdx.size))
+            rhs[pos[last[jdx]], b] = g_end  # the end segment fed from 1 V; every fixed node at 0 V
+            v = np.zeros((self._n, jdx.size))
+            v[self._free] = self._lu.solve(rhs)
+            w[:, jdx] = v[ri[:, jdx], b[None, :]] - v[ci[:, jdx], b[None, :]]
+        return m, u, w
+
+    def solve_changed(self, v_rows_v, conductance_s, *, rtol: float = 1e-12, max_iter: int = 30):
+        """Column currents with the cells at ``conductance_s`` instead, reusing this factorisation.
+
+        The same wiring with other cell conductances changes the nodal matrix
+        only by the cells' terms, G' = G + dK. Iterative refinement with the
+        factorised G as preconditioner, v_(k+1) = G^-1 (b - dK v_k), converges
+        geometrically while dK is small next to G. Returns ``(i_cols_a (B, cols),
+        iterations, converged)``; converged is False when the relative update of
+        the voltages is still above ``rtol`` after ``max_iter`` iterations, the
+        sign to factorise the changed matrix afresh. Rows driven, columns sensed
+        (a read); ``v_rows_v`` (rows,) or (B, rows).
+        """
+        topo = self.topology
+        g_new = np.asarray(conductance_s, dtype=float)
+        if g_new.shape != (topo.rows, topo.cols) or not np.all(np.isfinite(g_new)) or np.any(g_new < 0):
+            raise ParameterError(f"conductance_s must be finite, >= 0 and of shape {(topo.rows, topo.cols)}")
+        if self.network.col_source:
+            raise ParameterError("solve_changed handles reads (rows driven, columns sensed), not driven columns")
+        g_eff_new = g_new / (1.0 + g_new * topo.contact_ohm)
+        d_g = (g_eff_new - self._g_eff).ravel()
+        v = self.node_voltages(v_rows_v)  # the solve at the factorised conductances: the first iterate
+        ri, ci = self._compact[self._row_lab], self._compact[self._col_lab]
+        iterations, converged = 0, self._lu is None or not np.any(d_g)
+        if not converged:
+            pos = np.full(self._n, -1)
+            pos[self._free] = np.arange(self._free.size)
+            n_cells = d_g.size
+            # scatter of a cell current into its row node (+) and column node (-), free nodes only
+            keep_r, keep_c = pos[ri] >= 0, pos[ci] >= 0
+            scatter = sp.csr_matrix(
+                (np.concatenate([np.ones(keep_r.sum()), -np.ones(keep_c.sum())]),
+                 (np.concatenate([pos[ri][keep_r], pos[ci][keep_c]]),
+                  np.concatenate([np.flatnonzero(keep_r), np.flatnonzero(keep_c)]))),
+                shape=(self._free.size, n_cells),
+            )
+            rhs0 = self._g_uf @ v[self._fixed]
+            for iterations in range(1, max_iter + 1):
+                d_inj = d_g[:, None] * (v[ri] - v[ci])
+                new = self._lu.solve(np.ascontiguousarray(-(rhs0 + scatter @ d_inj)))
+                step = np.linalg.norm(new - v[self._free]) / max(np.linalg.norm(new), 1e-300)
+                v[self._free] = new
+                if step <= rtol:
+                    converged = True
+                    break
+        bsz = v.shape[1]
+        v_cell = (v[ri] - v[ci]).T.reshape(bsz, topo.rows, topo.cols)
+        i_cols = (v_cell * g_eff_new).sum(axis=1)
+        i_cols[:, [j for j, m in enumerate(topo.col_modes) if m == FLOATING]] = 0.0
+        return i_cols, iterations, converged
+
     def solve(self, v_rows_v, v_cols_v=None) -> ReadResult:
         """Solve for row voltages (rows,) or (B, rows) (V); columns driven in a write take ``v_cols_v``.
 

@@ -13,9 +13,10 @@ presets), ``pulse_counts`` (the n-pulse update), ``fast_update`` (the tile's
 closed-form updater), ``read`` (read path config, quantisation, drift),
 ``tile`` (AnalogTile), ``tile_reads`` (its read path), ``tabulated`` (pulse
 tables from compact models), ``ir_drop`` (nodal read with wire resistance),
-``serialise`` (configs and tile state as plain dicts), ``array_write``
-(array-aware writes: device voltages from the write circuit, pulse response
-over amplitude), ``array_tile`` (a tile's coincidence updates through it),
+``ir_fast`` (its linearised form at training speed), ``serialise``
+(configs and tile state as plain dicts), ``array_write`` (array-aware
+writes: device voltages from the write circuit, pulse response over
+amplitude), ``array_tile`` (a tile's coincidence updates through it),
 ``tile_config`` (TileConfig).
 """
 

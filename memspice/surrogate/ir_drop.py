@@ -8,6 +8,10 @@ The sparse nodal matrix is factorised once per state (the tile caches the
 solvers until its conductances change) and each read is one batched
 triangular solve. Outputs in weight units: y = (I+ - I-) / (g_scale v_read).
 
+This is ReadConfig ir_method "exact". ir_method "linearised"
+(memspice.surrogate.ir_fast) reads with a dense transfer matrix instead, at
+the cost of a matrix product, within a checked bound ``ir_tol``.
+
 The transposed read drives the columns and senses the rows: the same wires,
 so it is the nodal solve of the transposed conductance matrix.
 """

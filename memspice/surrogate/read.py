@@ -29,7 +29,7 @@ class ReadConfig:
     """How a tile is read. The defaults are an ideal read (exact y = W x)."""
 
     mode: str = "ideal"
-    """"ideal" (matrix product) or "ir_drop" (nodal solve of the array with wire resistance)."""
+    """"ideal" (matrix product) or "ir_drop" (the arrays with wire resistance, solved as ``ir_method`` says)."""
     dac_bits: int | None = None
     """Input DAC resolution b: inputs are rounded to 2^b levels over dac_range; None = no DAC."""
     dac_range: tuple[float, float] = (-1.0, 1.0)
@@ -57,6 +57,21 @@ class ReadConfig:
     """Resistance of one wire segment between neighbouring cells (ohm), for mode "ir_drop"."""
     v_read_v: float = 0.2
     """Read voltage of an input of 1 (V), for mode "ir_drop" (the solve is linear, so it only scales currents)."""
+    ir_method: str = "exact"
+    """How mode "ir_drop" solves the wired arrays: "exact" (the sparse nodal solve, refactorised after every
+    conductance change, each read a batched triangular solve) or "linearised" (a dense transfer matrix,
+    exact at a reference state and linear in the conductance changes since, so a read is one matrix
+    product; checked against the exact solve and refreshed to keep within ``ir_tol``; see
+    memspice.surrogate.ir_fast)."""
+    ir_tol: float = 0.005
+    """Error bound of ir_method "linearised": RMS error of the outputs relative to their RMS, against the
+    exact solve (0.005 = 0.5 %). A check that measures more than half of it refreshes the matrices."""
+    ir_max_iter: int = 30
+    """Iterations of the check's refinement on the reference factorisation (ir_method "linearised");
+    if the exact probe solve has not converged in this many, the matrices are refreshed."""
+    ir_refresh_every: int = 0
+    """Refresh the linearised matrices after this many conductance changes regardless of the check
+    (a fixed cadence K); 0 = only when the check asks for it."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("ideal", "ir_drop"):
@@ -79,6 +94,18 @@ class ReadConfig:
             raise ParameterError(f"ReadConfig.wire_r_ohm = {self.wire_r_ohm!r}: must be >= 0 ohm.")
         if not self.v_read_v > 0.0:
             raise ParameterError(f"ReadConfig.v_read_v = {self.v_read_v!r}: must be > 0 V.")
+        if self.ir_method not in ("exact", "linearised"):
+            raise ParameterError(f"ReadConfig.ir_method = {self.ir_method!r}: choose 'exact' or 'linearised'.")
+        if not (isinstance(self.ir_tol, (int, float)) and 0.0 < self.ir_tol < 1.0):
+            raise ParameterError(
+                f"ReadConfig.ir_tol = {self.ir_tol!r}: give a relative RMS error bound in (0, 1), e.g. 0.005 for 0.5 %."
+            )
+        for name, low in (("ir_max_iter", 1), ("ir_refresh_every", 0)):
+            value = getattr(self, name)
+            integral = isinstance(value, (int, float, np.integer)) and not isinstance(value, bool) \
+                and bool(np.isfinite(value)) and int(value) == value
+            if not integral or value < low:
+                raise ParameterError(f"ReadConfig.{name} = {value!r}: give an integer >= {low}.")
 
     @property
     def has_drift(self) -> bool:

@@ -106,6 +106,29 @@ class TileReadPath:
             )
         return self._cache[key]
 
+    def _ir_linearised(self, read: ReadConfig, transpose: bool, x: np.ndarray):
+        """The linearised IR-drop reader of this direction, brought up to the current state.
+
+        It lives outside ``_cache`` (which every update clears) because it is
+        updated, not rebuilt, after a change; a marker in ``_cache`` says it is
+        in step with the state.
+        """
+        from memspice.surrogate.ir_fast import LinearisedIRReader
+
+        readers = self.__dict__.setdefault("_ir_linearised_readers", {})
+        settings = (read.wire_r_ohm, read.ir_tol, read.ir_max_iter, read.ir_refresh_every, self.mapping.g_scale_s)
+        full_key = (settings, read.has_drift, read.drift_t0_s)
+        if readers.get(transpose, (None,))[0] != full_key:
+            readers[transpose] = (full_key, LinearisedIRReader(*settings, transpose=transpose))
+            self._cache.pop(("ir_lin_synced", transpose), None)
+        reader = readers[transpose][1]
+        key = ("ir_lin_synced", transpose)
+        if key not in self._cache:
+            g = self._eff_g(read)
+            reader.sync(x, g[0], g[1])
+            self._cache[key] = True
+        return reader
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """y = W x through the forward read path. x: (B, n_in) or (n_in,) -> (B, n_out) or (n_out,)."""
         return self._read(x, self.config.read, transpose=False)
@@ -127,7 +150,9 @@ class TileReadPath:
             raise ParameterError("read input contains NaN or inf.")
         if read.dac_bits is not None:
             xb = quantise(xb, read.dac_bits, read.dac_range, read.out_of_range, "DAC input")
-        if read.mode == "ir_drop":
+        if read.mode == "ir_drop" and read.ir_method == "linearised":
+            y = self._ir_linearised(read, transpose, xb).read(xb)
+        elif read.mode == "ir_drop":
             y = self._ir_reader(read, transpose).read(xb)
         else:
             w = self._weights_for(read, "bwd" if transpose else "fwd")
