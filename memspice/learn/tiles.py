@@ -34,7 +34,9 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
                   ``row_wire_ohm`` / ``col_wire_ohm``), ``contact_ohm``,
                   ``driver_ohm``, ``refactor``. Without ``device`` the tile's
                   device is tabulated from that compact model at those pulses
-                  over its whole conductance range. Only the
+                  (its window: [tile.mapping] if given, else the model's
+                  whole range; the array's devices may leave the window,
+                  the compact model bounds them). Only the
                   "stochastic-coincidence" rule plays its pulses through it.
 
 Unknown keys, unknown class names and invalid values are ConfigErrors.
@@ -107,6 +109,9 @@ def tile_config_from_table(table: dict) -> TileConfig:
     if array is not None and "device" not in table:
         device = surrogate.tabulate_compact_model(array.compact_model(), array.amplitude_up_v, array.amplitude_down_v,
                                                   array.width_s, rise_s=array.edge_s, fall_s=array.edge_s)
+        if "mapping" in table:  # the operating window: the tile's nominal step (dw_min) is the window's
+            window = _fields_from_table(WeightMapping, table["mapping"], "tile.mapping")
+            device = dataclasses.replace(device, g_min_s=window.g_min_s, g_max_s=window.g_max_s)
         if table.get("device_params"):
             raise ConfigError("[tile.device_params] needs [tile] device; with [tile.array] alone the device is the "
                               "array's compact model")

@@ -18,9 +18,13 @@ Cost: the write circuit is linear at fixed conductances, so one
 factorisation and rows + cols solves give its transfer matrix (device
 voltage per volt on each line) and every slot's voltages are one matrix
 product. ``refactor`` says how often the transfer matrix follows the
-conductances: once per mini-batch ("batch", default), per sample
-("sample"), or a fresh solve for every slot ("slot", exact to the slot,
-the only choice for a non-linear device I-V). Each device then steps with
+conductances: per sample ("sample", default), once per mini-batch
+("batch"), or a fresh solve for every slot ("slot", exact to the slot,
+the only choice for a non-linear device I-V). Measured against "slot"
+(benchmarks/array_write.py, VTEAM, 1 ohm, 30 % of the lines firing per
+slot, batch 16): "sample" 0.06-0.24 % RMS of ΔG, "batch" 0.7-7.6 % (VTEAM's
+step grows ~12x faster than its voltage near the threshold, so a voltage
+that lags a mini-batch of conductance changes shows). Each device then steps with
 the response at its own voltage, in slot order; devices at voltages that
 move nothing (inside the thresholds) are skipped exactly. The transfer
 matrix has rows·cols·(rows + cols) entries, so this is for layers of up to
@@ -68,8 +72,8 @@ class ArrayWriteConfig:
     """Contact resistance in series with every device (ohm)."""
     driver_ohm: float = 0.0
     """Output resistance of every line driver (ohm)."""
-    refactor: str = "batch"
-    """How often the write circuit follows the conductances: "batch", "sample" or "slot" (module docstring)."""
+    refactor: str = "sample"
+    """How often the write circuit follows the conductances: "sample" (default), "batch" or "slot" (module docstring)."""
 
     def __post_init__(self):
         if not isinstance(self.model, str) or not self.model:

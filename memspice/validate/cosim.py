@@ -67,7 +67,7 @@ import numpy as np
 
 from memspice.errors import ConfigError, MemspiceError, ParameterError
 from memspice.spice.settings import RunSettings
-from memspice.validate.cosim_config import CosimConfig, cosim_config_from_table
+from memspice.validate.cosim_config import CosimConfig, cosim_config_from_table, cosim_table_with_tile
 from memspice.validate.cosim_tile import CosimTile, copy_tile, states_for_conductance
 from memspice.validate.cosim_worker import run_in_worker
 
@@ -91,7 +91,8 @@ def make_cosim(train_config, out_dir, rule, net, *, resume: bool = False) -> "Co
     Checks the layer and tile at once (ConfigError before any training);
     with ``resume`` the rows of an existing cosim.csv are kept.
     """
-    cfg = cosim_config_from_table(getattr(train_config, "cosim", {}) or {})
+    table = cosim_table_with_tile(getattr(train_config, "cosim", {}) or {}, getattr(train_config, "tile", {}) or {})
+    cfg = cosim_config_from_table(table)
     if not cfg.enabled:
         return None
     cs = CosimCheckpoints(cfg, out_dir, seed=train_config.seed, rule=rule)

@@ -10,7 +10,8 @@
 ``max_outputs``      outputs (<= 64, 2 columns each; default 8)
 ``n_reads``          read vectors per checkpoint (default 8)
 ``model``            compact model name; ``[cosim.model_params]`` its parameter overrides
-                     (default: memspice.validate.defaults, VTEAM with k_on = -0.01 m/s)
+                     (default: the tile's [tile.array] model, else memspice.validate.defaults,
+                     VTEAM with k_on = -0.01 m/s)
 ``wire_ohm``         wire resistance per segment (default 0.01 ohm)
 ``amplitude_up_v``   signed cell voltage of a pulse that raises G (default -0.27)
 ``amplitude_down_v`` signed cell voltage of a pulse that lowers G (default 0.038)
@@ -18,6 +19,12 @@
 ``bl``               pulse-train length of the update (default: the rule's bl, else 10)
 ``learning_rate``    η of the update step (default: the rule's learning rate)
 ``resync``           copy the SPICE conductances back into the tile (default false)
+
+With an array-aware tile (``[tile.array]``) the checkpoint's circuit defaults
+to the tile's own: ``model``, ``model_params``, ``wire_ohm`` (the row wire),
+the two amplitudes, ``width_s`` and ``edge_s`` are taken from [tile.array]
+unless [cosim] sets them (:func:`cosim_table_with_tile`).
+
 ``surrogate``        what ``dg_rel_rms`` compares with ngspice: "array" (default; the
                      array-aware prediction of the same update on the same crossbar,
                      memspice.surrogate.array_write) or "tile" (the tile's own pulse
@@ -38,7 +45,7 @@ from memspice.errors import ConfigError, ParameterError
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.validate import defaults
 
-__all__ = ["CosimConfig", "cosim_config_from_table", "COSIM_SURROGATES"]
+__all__ = ["CosimConfig", "cosim_config_from_table", "cosim_table_with_tile", "COSIM_SURROGATES"]
 
 #: what a checkpoint's dg_rel_rms compares with ngspice: the array-aware prediction or the tile's own pulses
 COSIM_SURROGATES = ("array", "tile")
@@ -70,6 +77,27 @@ class CosimConfig:
     @property
     def enabled(self) -> bool:
         return self.every_steps > 0
+
+
+#: [cosim] keys that default to the tile's [tile.array] circuit, and the [tile.array] key each one reads
+_FROM_TILE_ARRAY = {"model": "model", "model_params": "model_params", "amplitude_up_v": "amplitude_up_v",
+                    "amplitude_down_v": "amplitude_down_v", "width_s": "width_s", "edge_s": "edge_s"}
+
+
+def cosim_table_with_tile(cosim: dict, tile: dict) -> dict:
+    """``cosim`` with the circuit keys it leaves out taken from the tile's ``[tile.array]`` (if any)."""
+    array = (tile or {}).get("array")
+    if not cosim or not isinstance(array, dict):
+        return cosim
+    out = dict(cosim)
+    for key, src in _FROM_TILE_ARRAY.items():
+        if key not in out and src in array:
+            out[key] = array[src]
+    if "wire_ohm" not in out:
+        wire = array.get("row_wire_ohm", array.get("wire_ohm"))
+        if wire is not None:
+            out["wire_ohm"] = wire
+    return out
 
 
 def cosim_config_from_table(table: dict) -> CosimConfig:
