@@ -199,7 +199,10 @@ def train(
                 rule.step(net, trace.inputs, deltas, streams.rule, accounting.counters)
                 accounting.after_step(net, trace, deltas)
                 if cosim is not None:
-                    cosim.after_step(net, trace.inputs, deltas, step=epoch * n_batches + next_batch + 1, epoch=epoch)
+                    step = epoch * n_batches + next_batch + 1
+                    if cosim.due(step):  # a SPICE checkpoint can take a minute: say so on the bar
+                        bar.set_postfix_str(f"SPICE checkpoint at step {step} ...", refresh=True)
+                    cosim.after_step(net, trace.inputs, deltas, step=step, epoch=epoch)
                 partial["loss_sum"] += cross_entropy(trace.probs, yb) * len(idx)
                 partial["correct"] += int(np.sum(np.argmax(trace.probs, axis=1) == yb))
                 partial["seen"] += len(idx)

@@ -52,6 +52,7 @@ class PulseLevel:
     model: PulseModel | None  #: mean conductance step of one pulse over G; None: G never changes (a fixed resistor)
     up: bool  #: True: this amplitude is the model's potentiation pulse (dG >= 0), False: depression
     source: str = ""  #: where the model comes from (tabulated, calibrated against ngspice, ...)
+    outside: PulseModel | None = None  #: the step for conductances outside ``model``'s range (None: an error)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class CellSurrogate:
                 if level.model is None:
                     continue
                 hit = lv[k] == amp
-                g[hit] = step_once(level.model, g[hit], level.up)
+                g[hit] = _step_level(level, g[hit])
         return g
 
     kind = "wire-blind"
@@ -107,6 +108,19 @@ class CellSurrogate:
     def describe(self) -> list[dict]:
         return [{"amplitude_v": lv.amplitude_v, "model": type(lv.model).__name__ if lv.model is not None else "none", "direction": "up" if lv.up else "down",
                  "source": lv.source} for lv in self.levels]
+
+
+def _step_level(level: PulseLevel, g_s: np.ndarray) -> np.ndarray:
+    """One pulse of ``level``: its model inside its range, ``level.outside`` (if any) beyond it."""
+    if level.outside is None:
+        return step_once(level.model, g_s, level.up)
+    m = level.model
+    tol = 1e-9 * m.g_range_s
+    inside = (g_s >= m.g_min_s - tol) & (g_s <= m.g_max_s + tol)
+    out = np.empty_like(g_s)
+    out[inside] = step_once(m, g_s[inside], level.up)
+    out[~inside] = step_once(level.outside, g_s[~inside], level.up)
+    return out
 
 
 def step_once(model: PulseModel, g_s: np.ndarray, up: bool) -> np.ndarray:
@@ -185,8 +199,9 @@ def calibrated_surrogate(model, schedule, amplitude_up_v: float, amplitude_down_
     cal = calibrate_compact_model(model, train, "tabulated", where=where, n_nodes=n_nodes, workers=workers,
                                   progress=progress)
     src = f"calibrated: {cal.provenance.get('source', 'ngspice')}, tabulated family, {n_nodes} nodes"
-    levels = [PulseLevel(float(amplitude_up_v), cal.model, True, src),
-              PulseLevel(float(amplitude_down_v), cal.model, False, src)]
+    levels = [PulseLevel(float(a), cal.model, up, src + "; outside its window: tabulated from the compact model",
+                         outside=tabulate_level(model, a, p).model)
+              for a, up in ((float(amplitude_up_v), True), (float(amplitude_down_v), False))]
     for a in schedule_amplitudes(schedule):
         if not any(abs(a - lv.amplitude_v) <= 1e-6 for lv in levels):
             levels.append(tabulate_level(model, a, p))
