@@ -48,6 +48,8 @@ BENCHMARKS = (
     Bench("ir_drop_train_read", "IR-drop reads at training speed: ideal vs exact vs linearised, updates between reads",
           ("--sizes", "64x64", "256x128", "784x256", "--wires", "0.5", "1", "2.5", "--steps", "60"),
           ("--sizes", "64x64", "--steps", "10")),
+    Bench("array_write", "Array-aware coincidence updates ([tile.array]) vs the wire-blind tile, per mini-batch",
+          (), ("--sizes", "17x5", "--repeats", "1")),
     Bench("write_pulse", "SPICE write-pulse time per array size (V/2 pulse, ngspice transient)",
           ("--sizes", "4", "8", "16", "32"), ("--sizes", "4", "8", "16")),
     Bench("engines", "Circuit engines side by side: ngspice vs VACASK, read and write-pulse time per array size",

@@ -174,6 +174,13 @@ def test_cosim_takes_its_circuit_from_tile_array():
     assert cosim_config_from_table(cosim_table_with_tile({"every_steps": 3, "wire_ohm": 0.1}, tile)).wire_ohm == 0.1
 
 
+def test_wired_reads_take_the_arrays_wire():
+    tc = tile_config_from_table({**_array_table(0.7), "read": {"mode": "ir_drop", "ir_method": "linearised"}})
+    assert tc.read.wire_r_ohm == 0.7
+    tc = tile_config_from_table({**_array_table(0.7), "read": {"mode": "ir_drop", "wire_r_ohm": 0.1}})
+    assert tc.read.wire_r_ohm == 0.1
+
+
 def test_state_round_trip_keeps_the_array_config(rng):
     tile = _tile(1.0, 2, 3)
     copy = type(tile).from_state_dict(tile.state_dict(), rng)

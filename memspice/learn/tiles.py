@@ -36,7 +36,9 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
                   device is tabulated from that compact model at those pulses
                   (its window: [tile.mapping] if given, else the model's
                   whole range; the array's devices may leave the window,
-                  the compact model bounds them). Only the
+                  the compact model bounds them). With [tile.read] mode =
+                  "ir_drop" and no ``wire_r_ohm``, reads take the array's
+                  row-wire resistance. Only the
                   "stochastic-coincidence" rule plays its pulses through it.
 
 Unknown keys, unknown class names and invalid values are ConfigErrors.
@@ -123,7 +125,10 @@ def tile_config_from_table(table: dict) -> TileConfig:
     preset_name = table.get("read_preset", "ReadConfig")
     if preset_name not in _READ_PRESETS:
         raise ConfigError(f"tile.read_preset = {preset_name!r}: choose one of {', '.join(_READ_PRESETS)}")
-    read = _fields_from_table(ReadConfig, table.get("read", {}), "tile.read", base=_READ_PRESETS[preset_name]())
+    read_table = dict(table.get("read", {}))
+    if array is not None and read_table.get("mode") == "ir_drop" and "wire_r_ohm" not in read_table:
+        read_table["wire_r_ohm"] = array.row_wire_ohm  # one wire value: the array's, for its reads too
+    read = _fields_from_table(ReadConfig, read_table, "tile.read", base=_READ_PRESETS[preset_name]())
     backward = None
     if "backward_read" in table:
         backward = _fields_from_table(ReadConfig, table["backward_read"], "tile.backward_read")
