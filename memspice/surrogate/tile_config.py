@@ -56,6 +56,9 @@ class TileConfig:
             if self.scheme != "push_pull":
                 raise ParameterError("TileConfig.array_write needs push-pull pairs (pair_scheme 'push_pull' or 'auto' "
                                      "with a bidirectional device)")
+            if self.read.has_drift or self.bwd_read.has_drift:
+                raise ParameterError("TileConfig.array_write plays pulses through a compact model without drift; "
+                                     "leave drift_nu at 0 in the reads of an array-aware tile")
             m = self.weight_mapping
             self.array_write.check_mapping(m.g_min_s, m.g_max_s)
         if self.update_engine == "closed_form" and not self.device.affine:
