@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memspice.commands.output import write_csv_rows  # noqa: E402
+from benchmarks import save_rows  # noqa: E402
 from memspice.learn.tiles import make_tile, tile_config_from_table  # noqa: E402
 from memspice.surrogate import AnalogTile  # noqa: E402
 from memspice.surrogate.array_tile import coincidence_update  # noqa: E402
@@ -121,9 +121,7 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", type=Path, default=RESULTS / "array_write.csv", help="CSV output")
     args = ap.parse_args(argv)
     rows = run(args.sizes, args.wire, args.batch, args.bl, args.repeats)
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    write_csv_rows(args.csv, list(rows[0]), rows)
-    print(f"wrote {args.csv}")
+    save_rows(args.csv, rows)
     return 0
 
 

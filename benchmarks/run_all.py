@@ -50,6 +50,8 @@ BENCHMARKS = (
           ("--sizes", "64x64", "--steps", "10")),
     Bench("array_write", "Array-aware coincidence updates ([tile.array]) vs the wire-blind tile, per mini-batch",
           (), ("--sizes", "17x5", "--repeats", "1")),
+    Bench("circuit_in_the_loop", "Circuit in the loop (VACASK) vs array-aware surrogate vs wire-blind tile, digits 64-4-10",
+          (), ()),
     Bench("write_pulse", "SPICE write-pulse time per array size (V/2 pulse, ngspice transient)",
           ("--sizes", "4", "8", "16", "32"), ("--sizes", "4", "8", "16")),
     Bench("engines", "Circuit engines side by side: ngspice vs VACASK, read and write-pulse time per array size",

@@ -159,3 +159,34 @@ class CompactModel:
                 f"({self.definition.state.description})"
             )
         return x
+
+
+def states_for_conductance(model, g_s: np.ndarray) -> np.ndarray:
+    """Device states whose chord conductance (at the model's read voltage) is ``g_s`` (S).
+
+    Vectorised bisection over [x_min, x_max] (the conductance must be
+    monotone in the state, as for every model with a one-dimensional
+    surrogate); 64 halvings resolve the state to the last bit. A conductance
+    outside the model's range is a ParameterError.
+    """
+    g = np.asarray(g_s, dtype=float)
+    lo_x, hi_x = float(model.x_min), float(model.x_max)
+    g_lo, g_hi = (float(np.asarray(model.conductance(np.array([x]))).ravel()[0]) for x in (lo_x, hi_x))
+    g_min, g_max = min(g_lo, g_hi), max(g_lo, g_hi)
+    bad = ~np.isfinite(g) | (g < g_min * (1 - 1e-12)) | (g > g_max * (1 + 1e-12))
+    if np.any(bad):
+        v = float(g[bad].flat[0])
+        raise ParameterError(
+            f"a conductance of {v:g} S is outside the {model.name} range [{g_min:g}, {g_max:g}] S: the tile cannot be "
+            "written into this crossbar (use a tile device tabulated from the same compact model)"
+        )
+    increasing = g_hi > g_lo
+    a = np.full(g.shape, lo_x)
+    b = np.full(g.shape, hi_x)
+    for _ in range(64):
+        m = 0.5 * (a + b)
+        gm = np.asarray(model.conductance(m), dtype=float)
+        go_up = (gm < g) if increasing else (gm > g)
+        a = np.where(go_up, m, a)
+        b = np.where(go_up, b, m)
+    return 0.5 * (a + b)

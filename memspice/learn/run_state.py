@@ -15,9 +15,11 @@ image shape and kernel).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from memspice.errors import ConfigError
+from memspice.errors import ConfigError, ParameterError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.config import TrainConfig
 from memspice.learn.conv import Conv2d, build_cnn
@@ -79,7 +81,15 @@ def new_network(config: TrainConfig, rule, streams: Streams) -> tuple[Network, l
     pending = list(rngs)
 
     def factory(n_out: int, n_cols: int):
-        return make_tile(n_out, n_cols, tile_config, pending.pop(0))
+        cfg = tile_config
+        if cfg.array_write is not None and cfg.array_write.circuit_layers:  # circuit-in-the-loop layers
+            k = len(rngs) - len(pending)
+            try:
+                aw = cfg.array_write.for_layer(k, len(rngs), (n_out, n_cols))
+            except ParameterError as exc:
+                raise ConfigError(f"[tile.array] circuit_layers: {exc}") from None
+            cfg = dataclasses.replace(cfg, array_write=aw)
+        return make_tile(n_out, n_cols, cfg, pending.pop(0))
 
     return build_network_of(config, streams.init, factory), rngs
 

@@ -32,7 +32,10 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
                   ``amplitude_up_v``, ``amplitude_down_v``, ``width_s``,
                   ``edge_s``, ``wire_ohm`` (row and column segments; or
                   ``row_wire_ohm`` / ``col_wire_ohm``), ``contact_ohm``,
-                  ``driver_ohm``, ``refactor``. Without ``device`` the tile's
+                  ``driver_ohm``, ``refactor``; ``circuit_layers`` (e.g. [-1])
+                  and ``circuit_engine`` ("vacask" or "ngspice") put those
+                  layers' updates into the circuit engine (circuit in the
+                  loop, layers of up to 64 x 64 weights). Without ``device`` the tile's
                   device is tabulated from that compact model at those pulses
                   (its window: [tile.mapping] if given, else the model's
                   whole range; the array's devices may leave the window,
@@ -76,6 +79,10 @@ def array_write_from_table(table: dict) -> "surrogate.ArrayWriteConfig":
     if not isinstance(params, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in params.values()):
         raise ConfigError(f"tile.array.model_params must be a table of numbers, got {params!r}")
     kw["model_params"] = tuple(params.items())
+    if "circuit_layers" in kw:
+        if not isinstance(kw["circuit_layers"], (list, tuple)):
+            raise ConfigError(f"tile.array.circuit_layers = {kw['circuit_layers']!r}: give a list of layer indices, e.g. [-1]")
+        kw["circuit_layers"] = tuple(kw["circuit_layers"])
     try:
         cfg = surrogate.ArrayWriteConfig(**kw)
         cfg.compact_model()

@@ -33,6 +33,7 @@ a few thousand devices (digits 64-32-10), not for 784-wide layers.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,9 @@ from memspice.surrogate.array_write import AmplitudeResponse, WriteArray, amplit
 __all__ = ["ArrayWriteConfig", "coincidence_update", "pair_crossbar_conductances"]
 
 _REFACTOR = ("batch", "sample", "slot")
+_ENGINES = ("vacask", "ngspice")
+#: the largest layer (inputs, outputs) a circuit engine plays in the loop
+CIRCUIT_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,13 @@ class ArrayWriteConfig:
     """Output resistance of every line driver (ohm)."""
     refactor: str = "sample"
     """How often the write circuit follows the conductances: "sample" (default), "batch" or "slot" (module docstring)."""
+    engine: str = "nodal"
+    """Who plays the pulses: "nodal" (the array-aware surrogate) or a circuit engine, "vacask" or "ngspice"
+    (circuit in the loop: each mini-batch's pulses as one transient, the tile takes the circuit's states)."""
+    circuit_layers: tuple = ()
+    """Layers (network indices, -1 = the last) whose tiles play their pulses in ``circuit_engine``."""
+    circuit_engine: str = "vacask"
+    """The engine of ``circuit_layers``: "vacask" (fast, KLU) or "ngspice"."""
 
     def __post_init__(self):
         if not isinstance(self.model, str) or not self.model:
@@ -92,6 +103,27 @@ class ArrayWriteConfig:
                 raise ParameterError(f"ArrayWriteConfig.{name} = {v!r}: must be a resistance >= 0 (ohm)")
         if self.refactor not in _REFACTOR:
             raise ParameterError(f"ArrayWriteConfig.refactor = {self.refactor!r}: choose one of {', '.join(_REFACTOR)}")
+        if self.engine not in ("nodal", *_ENGINES):
+            raise ParameterError(f"ArrayWriteConfig.engine = {self.engine!r}: choose 'nodal', 'vacask' or 'ngspice'")
+        if self.circuit_engine not in _ENGINES:
+            raise ParameterError(f"ArrayWriteConfig.circuit_engine = {self.circuit_engine!r}: choose 'vacask' or 'ngspice'")
+        layers = tuple(self.circuit_layers)
+        if not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in layers):
+            raise ParameterError(f"ArrayWriteConfig.circuit_layers = {self.circuit_layers!r}: give layer indices (integers)")
+        object.__setattr__(self, "circuit_layers", tuple(int(k) for k in layers))
+
+    def for_layer(self, k: int, n_layers: int, shape: tuple[int, int]) -> "ArrayWriteConfig":
+        """This write circuit for layer ``k`` of ``n_layers``: in the circuit engine if ``circuit_layers`` names it."""
+        if not any(j % n_layers == k % n_layers for j in self.circuit_layers):
+            return self
+        n_out, n_in = shape
+        if n_in > CIRCUIT_MAX or n_out > CIRCUIT_MAX:
+            raise ParameterError(
+                f"layer {k} has {n_out} x {n_in} weights; circuit-in-the-loop layers hold at most "
+                f"{CIRCUIT_MAX} x {CIRCUIT_MAX} (a {CIRCUIT_MAX} x {2 * CIRCUIT_MAX} crossbar): take it out of "
+                "circuit_layers or make it smaller"
+            )
+        return dataclasses.replace(self, engine=self.circuit_engine, circuit_layers=())
 
     # ------------------------------------------------------------------ derived
     def compact_model(self):
@@ -160,22 +192,29 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
     if rb.shape[0] != x.shape[0] or rb.shape[2:] != (n_in,) or cb.shape[:2] != rb.shape[:2] or cb.shape[2:] != (n_out,):
         raise ParameterError(f"coincidence_update: row bits {rb.shape} and column bits {cb.shape} do not fit a batch of "
                              f"{x.shape[0]} on a {n_out} x {n_in} tile")
-    resp = cfg.response()
-    array = WriteArray(cfg.topology(n_out, n_in), resp)
-    g = pair_crossbar_conductances(tile._g)
     pol = np.tile([1.0, -1.0], n_out)
     pulse = cfg.pulse
     zeros_r, zeros_c = np.zeros(n_in), np.zeros(2 * n_out)
+
+    def schedule_of(b):
+        draw = CoincidenceDraw(row_bits=rb[b], col_bits=np.repeat(cb[b], 2, axis=1), p_rows=zeros_r, q_cols=zeros_c,
+                               n_clipped=0)
+        return coincidence_schedule(x[b], np.repeat(delta[b], 2), amplitude_up_v=cfg.amplitude_up_v,
+                                    amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
+                                    draw=draw)[0]
+
+    if cfg.engine != "nodal":
+        _play_in_circuit(tile, cfg, [schedule_of(b) for b in range(x.shape[0]) if rb[b].any() or cb[b].any()])
+        return
+    resp = cfg.response()
+    array = WriteArray(cfg.topology(n_out, n_in), resp)
+    g = pair_crossbar_conductances(tile._g)
     refactor = cfg.refactor if resp.linear_iv else "slot"
     transfer = array.transfer(g) if refactor == "batch" else None
     for b in range(x.shape[0]):
         if not (rb[b].any() or cb[b].any()):
             continue
-        draw = CoincidenceDraw(row_bits=rb[b], col_bits=np.repeat(cb[b], 2, axis=1), p_rows=zeros_r, q_cols=zeros_c,
-                               n_clipped=0)
-        sched, _ = coincidence_schedule(x[b], np.repeat(delta[b], 2), amplitude_up_v=cfg.amplitude_up_v,
-                                        amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
-                                        draw=draw)
+        sched = schedule_of(b)
         rl, cl = sched.row_levels_v, sched.col_levels_v
         if refactor == "slot":
             for k in range(rl.shape[0]):
@@ -188,4 +227,45 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
             g = resp.step(g, v[k])
     tile._g[0] = g[:, 0::2].T
     tile._g[1] = g[:, 1::2].T
+    tile._changed()
+
+
+def _play_in_circuit(tile, cfg: ArrayWriteConfig, schedules: list) -> None:
+    """Circuit in the loop: the samples' schedules, one after the other, as one transient of the tile's crossbar.
+
+    The crossbar holds the devices in the states of the tile's conductances;
+    afterwards the tile takes the circuit's states. A state the engine leaves
+    beyond the model's bounds by more than its rounding (1e-6 of the range)
+    is an error, not clipped.
+    """
+    if not schedules:
+        return
+    from memspice.circuit import Crossbar
+    from memspice.circuit.saves import Saves
+    from memspice.circuit.schedule import PulseSchedule
+    from memspice.circuit.transient import transient
+    from memspice.devices.compact import states_for_conductance
+    from memspice.spice import RunSettings
+
+    model = cfg.compact_model()
+    g = pair_crossbar_conductances(tile._g)
+    sched = PulseSchedule(
+        row_levels_v=np.concatenate([s.row_levels_v for s in schedules]),
+        col_levels_v=np.concatenate([s.col_levels_v for s in schedules]),
+        selected_pulses=sum(s.selected_pulses for s in schedules), pulse=schedules[0].pulse,
+        label=f"circuit-in-the-loop update, {len(schedules)} sample(s)",
+    )
+    xb = Crossbar(model, states_for_conductance(model, g), row_wire_ohm=cfg.row_wire_ohm, col_wire_ohm=cfg.col_wire_ohm,
+                  contact_ohm=cfg.contact_ohm, driver_ohm=cfg.driver_ohm)
+    run = transient(xb, sched.drive(), RunSettings(engine=cfg.engine), saves=Saves(currents=()))
+    x = run.states_after()
+    span = model.x_max - model.x_min
+    beyond = (x < model.x_min - 1e-6 * span) | (x > model.x_max + 1e-6 * span) | ~np.isfinite(x)
+    if beyond.any():
+        raise ParameterError(f"{cfg.engine} left {int(beyond.sum())} device state(s) outside [{model.x_min:g}, "
+                             f"{model.x_max:g}] (e.g. {float(x[beyond].flat[0])!r}); tighten the engine's tolerances")
+    x = np.clip(x, model.x_min, model.x_max)  # rounding only (checked above)
+    g_new = np.asarray(model.conductance(x), dtype=float) * np.ones(g.shape)
+    tile._g[0] = g_new[:, 0::2].T
+    tile._g[1] = g_new[:, 1::2].T
     tile._changed()
