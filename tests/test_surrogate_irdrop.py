@@ -21,20 +21,20 @@ V_READ = 0.2
 WIRE = 2.5  # ohm per segment: a few % IR drop at 64 x 64 and 100 µS cells
 
 
-def _tile(rng, n_out, n_in, wire=WIRE):
+def _tile(rng, n_out, n_in, wire=WIRE, **read_kw):
     dev = ConstantStep(g_min_s=G_OFF, g_max_s=G_ON, dg_up_s=1e-7, dg_down_s=1e-7)
-    read_cfg = ReadConfig(mode="ir_drop", wire_r_ohm=wire, v_read_v=V_READ)
+    read_cfg = ReadConfig(mode="ir_drop", wire_r_ohm=wire, v_read_v=V_READ, **read_kw)
     tile = AnalogTile(n_out, n_in, TileConfig(device=dev, read=read_cfg), rng)
     tile.set_weights(rng.uniform(-1, 1, (n_out, n_in)))
     return tile
 
 
-def _reference(tile, x, solver, transpose=False):
+def _reference(tile, x, solver, transpose=False, wire=WIRE):
     m = get_model("resistor")
     out = []
     for g in (tile.g_plus, tile.g_minus):
         mat = g if transpose else g.T  # rows are the driven lines
-        cb = Crossbar(model=m, states=(mat - G_OFF) / (G_ON - G_OFF), row_wire_ohm=WIRE, col_wire_ohm=WIRE)
+        cb = Crossbar(model=m, states=(mat - G_OFF) / (G_ON - G_OFF), row_wire_ohm=wire, col_wire_ohm=wire)
         out.append(read(cb, ReadStimulus(v_rows_v=x * V_READ), solver=solver).i_cols_a)
     return (out[0] - out[1]) / (tile.mapping.g_scale_s * V_READ)
 

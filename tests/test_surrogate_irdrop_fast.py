@@ -14,33 +14,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memspice.circuit.crossbar import Crossbar
-from memspice.circuit.run import read
-from memspice.circuit.stimulus import ReadStimulus
-from memspice.devices import get_model
 from memspice.errors import ParameterError
-from memspice.surrogate import AnalogTile, ConstantStep, ReadConfig, TileConfig
+from memspice.surrogate import ReadConfig
 
-G_OFF, G_ON = 1e-6, 1e-4  # the resistor model's default range
-V_READ = 0.2
+from test_surrogate_irdrop import G_OFF, G_ON, _reference
+from test_surrogate_irdrop import _tile as _exact_tile
 
 
 def _tile(rng, n_out, n_in, wire, **read_kw):
-    dev = ConstantStep(g_min_s=G_OFF, g_max_s=G_ON, dg_up_s=1e-7, dg_down_s=1e-7)
-    read_cfg = ReadConfig(mode="ir_drop", wire_r_ohm=wire, v_read_v=V_READ, ir_method="linearised", **read_kw)
-    tile = AnalogTile(n_out, n_in, TileConfig(device=dev, read=read_cfg), rng)
-    tile.set_weights(rng.uniform(-1, 1, (n_out, n_in)))
-    return tile
+    """The ir_drop tile of test_surrogate_irdrop.py, read with the linearised method."""
+    return _exact_tile(rng, n_out, n_in, wire, ir_method="linearised", **read_kw)
 
 
 def _exact(tile, x, wire, transpose=False):
-    m = get_model("resistor")
-    out = []
-    for g in (tile.g_plus, tile.g_minus):
-        mat = g if transpose else g.T  # rows are the driven lines
-        cb = Crossbar(model=m, states=(mat - G_OFF) / (G_ON - G_OFF), row_wire_ohm=wire, col_wire_ohm=wire)
-        out.append(read(cb, ReadStimulus(v_rows_v=x * V_READ), solver="nodal").i_cols_a)
-    return (out[0] - out[1]) / (tile.mapping.g_scale_s * V_READ)
+    """The independent reference: the public nodal read of the tile's two arrays."""
+    return _reference(tile, x, "nodal", transpose=transpose, wire=wire)
 
 
 def _rms_rel(y, ref):
