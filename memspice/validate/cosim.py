@@ -123,7 +123,6 @@ class CosimCheckpoints:
 
         self.model = get_model(config.model, **config.model_params)
         self._checked = False
-        self._response = None  # the array-aware prediction's amplitude response, tabulated at the first checkpoint
 
     @property
     def metric_columns(self) -> tuple[str, ...]:
@@ -291,22 +290,21 @@ class CosimCheckpoints:
         return out
 
     def _array_prediction(self, job: dict, g: np.ndarray) -> np.ndarray:
-        """Conductances after the checkpoint's schedule on its crossbar, array-aware (wires as in ngspice)."""
-        from memspice.circuit.network import Topology
-        from memspice.circuit.spec import CrossbarSpec
-        from memspice.surrogate.array_write import WriteArray, amplitude_response, predict_schedule
-        from memspice.validate.predict import schedule_span_v
+        """Conductances after the checkpoint's schedule on its crossbar, array-aware (wires as in ngspice).
 
+        The checkpoint's crossbar is an array-aware tile's layout (rows = inputs, columns 2j / 2j+1 = G+ / G-
+        of output j), so its write circuit and amplitude response are the ArrayWriteConfig's of [cosim].
+        """
+        from memspice.surrogate.array_tile import ArrayWriteConfig
+        from memspice.surrogate.array_write import WriteArray, predict_schedule
+
+        cfg = self.config
+        write = ArrayWriteConfig(model=cfg.model, model_params=tuple(cfg.model_params.items()),
+                                 amplitude_up_v=cfg.amplitude_up_v, amplitude_down_v=cfg.amplitude_down_v,
+                                 width_s=cfg.width_s, edge_s=cfg.edge_s, row_wire_ohm=job["wire_ohm"],
+                                 col_wire_ohm=job["wire_ohm"])
         sched = job["schedule"]
-        span = schedule_span_v(sched)
-        if self._response is None or span > self._response.v_span_v[1]:
-            cfg = self.config
-            v_max = max(span, abs(cfg.amplitude_up_v), abs(cfg.amplitude_down_v)) * (1 + 1e-6)
-            nominal = (cfg.amplitude_up_v, cfg.amplitude_down_v, cfg.amplitude_up_v / 2, cfg.amplitude_down_v / 2)
-            self._response = amplitude_response(self.model, sched.pulse, v_max, nominal_v=nominal)
-        xb = CrossbarSpec(model=job["model"], model_params=job["model_params"], states=job["states"],
-                          wire_ohm=job["wire_ohm"]).build()
-        array = WriteArray(Topology.of(xb), self._response)
+        array = WriteArray(write.topology(g.shape[1] // 2, g.shape[0]), write.response())
         return predict_schedule(array, g, sched.row_levels_v, sched.col_levels_v)
 
     @staticmethod
