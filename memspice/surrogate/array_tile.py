@@ -42,7 +42,7 @@ from memspice.circuit import PulseShape
 from memspice.circuit.network import Topology
 from memspice.circuit.schedule import CoincidenceDraw, coincidence_schedule
 from memspice.errors import ParameterError
-from memspice.surrogate.array_write import AmplitudeResponse, WriteArray, amplitude_response
+from memspice.surrogate.array_write import AmplitudeResponse, WriteArray, amplitude_response, predict_schedule
 
 __all__ = ["ArrayWriteConfig", "coincidence_update", "pair_crossbar_conductances"]
 
@@ -217,8 +217,7 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
         sched = schedule_of(b)
         rl, cl = sched.row_levels_v, sched.col_levels_v
         if refactor == "slot":
-            for k in range(rl.shape[0]):
-                g = resp.step(g, array.device_voltages(g, rl[k], cl[k])[0])
+            g = predict_schedule(array, g, rl, cl, corrector=False)
             continue
         if refactor == "sample":
             transfer = array.transfer(g)

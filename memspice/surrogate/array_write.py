@@ -306,10 +306,10 @@ def predict_schedule(array: WriteArray, g_s, row_levels_v, col_levels_v, *, corr
                 v_out[k] = 0.0
             continue
         v = array.device_voltages(g, rl[k], cl[k])[0]
-        g_new = resp.after(g, v)
+        g_new = resp.step(g, v)
         if corrector:
             v = array.device_voltages(0.5 * (g + g_new), rl[k], cl[k])[0]
-            g_new = resp.after(g, v)
+            g_new = resp.step(g, v)
         if v_out is not None:
             v_out[k] = v
         g = g_new
