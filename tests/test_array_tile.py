@@ -126,6 +126,8 @@ def test_array_tile_update_matches_ngspice_with_one_ohm_wires():
 def test_tile_array_table_is_checked():
     with pytest.raises(ConfigError, match="tile.array"):
         tile_config_from_table({"array": {**_array_table(1.0)["array"], "wires": 1.0}})
+    with pytest.raises(ConfigError, match="row_wire_ohm = -1.0 must be a finite resistance"):
+        tile_config_from_table(_array_table(-1.0))
     with pytest.raises(ConfigError, match="drift"):
         tile_config_from_table({**_array_table(1.0), "read": {"drift_nu": 0.05}})
     with pytest.raises(ConfigError, match="leave the range"):

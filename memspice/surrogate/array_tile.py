@@ -97,10 +97,7 @@ class ArrayWriteConfig:
         for name in ("width_s", "edge_s"):
             if not float(getattr(self, name)) > 0:
                 raise ParameterError(f"ArrayWriteConfig.{name} = {getattr(self, name)!r}: must be a time > 0 (s)")
-        for name in ("row_wire_ohm", "col_wire_ohm", "contact_ohm", "driver_ohm"):
-            v = float(getattr(self, name))
-            if not np.isfinite(v) or v < 0:
-                raise ParameterError(f"ArrayWriteConfig.{name} = {v!r}: must be a resistance >= 0 (ohm)")
+        self.topology(1, 1)  # the crossbar topology checks the wire, contact and driver resistances
         if self.refactor not in _REFACTOR:
             raise ParameterError(f"ArrayWriteConfig.refactor = {self.refactor!r}: choose one of {', '.join(_REFACTOR)}")
         if self.engine not in ("nodal", *_ENGINES):
