@@ -3,6 +3,7 @@
 #   make test   installs what is missing, then runs the test suite
 #   make models   regenerates models/ (Verilog-A modules, cards) from the definitions
 #   make goldens  regenerates the golden decks in netlists/
+#   make docs     regenerates docs/reference/ (config keys, CLI) from the code
 # Set-up is idempotent: system packages are installed only when absent, the
 # virtual environment (.venv) only when pyproject.toml changed.
 
@@ -13,7 +14,7 @@ STAMP     := $(VENV)/.memspice-installed
 APT_PKGS  := ngspice libngspice0 libngspice0-dev dataset-fashion-mnist
 OUT       ?= demo-out
 
-.PHONY: setup system-deps venv demo test test-all bench models goldens clean
+.PHONY: setup system-deps venv demo test test-all bench models goldens docs clean
 
 setup: system-deps venv
 
@@ -52,6 +53,11 @@ test-all: setup
 
 bench: setup
 	$(PY) -m benchmarks.run_all
+
+# docs/reference/*.md are generated from the config dataclasses and argparse;
+# tests/test_docs_reference.py fails when they are stale.
+docs: venv
+	$(PY) -m memspice.docgen
 
 # models/*.va, *.toml, *.sp are rendered from the model definitions in
 # memspice/devices; tests/test_devices_models_dir.py fails when they are stale.
