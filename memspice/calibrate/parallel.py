@@ -54,6 +54,8 @@ def run_pulse_trains(
     if not jobs:
         return []
     workers = default_workers() if workers is None else int(workers)
+    if not isinstance(ref, ModelRef):  # an imported device object: its runs share this process's VACASK
+        workers = 1
     if workers < 1:
         raise ParameterError(f"workers = {workers!r}: need at least 1.")
     from tqdm import tqdm

@@ -23,8 +23,10 @@ import numpy as np
 
 from memspice.calibrate.data import IVData, PulseData
 from memspice.calibrate.experiments import IVSweepExperiment, PulseTrainExperiment, iv_waveform, pulse_train_waveform
+from memspice.cell.imported_pulses import PulseProtocol, measure_pulse_trains
 from memspice.cell.single_cell import run_ngspice_cell, run_vacask_cell
 from memspice.errors import ParameterError
+from memspice.external.model import ExternalModel
 from memspice.spice import RunSettings, check_settings
 
 __all__ = ["ModelRef", "NumpyCell", "SpiceCell", "run_pulse_train", "run_iv_sweep"]
@@ -38,17 +40,21 @@ class ModelRef:
     params: Mapping[str, float] = field(default_factory=dict)
 
     def build(self):
-        from memspice.devices import get_model
+        """The model: built-in or imported (:func:`memspice.external.registry.resolve_model`)."""
+        from memspice.external.registry import resolve_model
 
-        return get_model(self.name, **dict(self.params))
+        return resolve_model(self.name, self.params)
 
     @classmethod
     def of(cls, model) -> "ModelRef":
-        """A ModelRef from a CompactModel (only the parameters that differ from the preset are kept)."""
+        """A ModelRef from a CompactModel (only the parameters that differ from the preset are kept);
+        an imported device (ExternalModel) is returned as it is (it runs in this process)."""
         if isinstance(model, ModelRef):
             return model
         if isinstance(model, str):
             return cls(model)
+        if isinstance(model, ExternalModel):
+            return model
         defaults = {p.name: p.default for p in model.definition.parameters}
         return cls(model.name, {k: float(v) for k, v in model.params.items() if defaults.get(k) != v})
 
@@ -113,6 +119,8 @@ def run_pulse_train(model, exp: PulseTrainExperiment, where=None) -> PulseData:
     m = _model(model)
     read_v = m.v_read_v if exp.read_v is None else exp.read_v
     wf = pulse_train_waveform(exp, read_v)
+    if isinstance(m, ExternalModel):
+        return _external_pulse_train(m, exp, wf, where)
     x0 = _x0(m, exp.x0)
     if isinstance(where, NumpyCell):
         t, v = _refine(wf.t_s, wf.v_v, where.points_per_segment, wf.read_times_s)
@@ -135,6 +143,23 @@ def run_pulse_train(model, exp: PulseTrainExperiment, where=None) -> PulseData:
     if run is not None:
         return run(m, exp)
     raise ParameterError(f"where = {where!r}: give NumpyCell(), SpiceCell() or SpiceArrayCell(...).")
+
+
+def _external_pulse_train(m: ExternalModel, exp: PulseTrainExperiment, wf, where) -> PulseData:
+    """The pulse train on an imported Verilog-A device, in VACASK (the only engine that runs it)."""
+    if not isinstance(where, SpiceCell):
+        raise ParameterError(f"{m.name} is an imported Verilog-A model: it runs in VACASK only; calibrate it in "
+                             "SpiceCell() (--engine spice), not in numpy or inside an ngspice array")
+    if exp.read_v is not None and exp.read_v != m.v_read_v:
+        raise ParameterError(f"{m.name} was imported with read voltage {m.v_read_v:g} V; read_v = {exp.read_v:g} V "
+                             "needs a re-import with --v-read")
+    proto = PulseProtocol(exp.width_s, rise_s=exp.rise, fall_s=exp.rise, rest_s=exp.gap, read_s=exp.read_width,
+                          steps_per_edge=max(10, where.max_step_per_edge))
+    x0 = None if exp.x0 is None else [m.check_state(exp.x0, "x0")]
+    if x0 is None and m.settable:
+        x0 = [m.x0_default]
+    res = measure_pulse_trains(m, [wf.amplitudes_v], proto, x0=x0, settings=where.settings)[0]
+    return _pulse_data(res.g_s, wf, exp, m, "vacask, single cell", res.x)
 
 
 def _refine(t, v, per_segment: int, must: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -125,6 +125,12 @@ class Crossbar:
                     f"model {self.model!r} is not a compact model (no {attr!r}); "
                     "use memspice.devices.get_model(name)"
                 )
+        if getattr(self.model, "settable", True) is False:
+            raise ParameterError(
+                f"model {self.model.name}: a crossbar needs each cell's state, and this imported device's state "
+                "cannot be set (no state or no init parameter; its state would be taken as a conductance); "
+                "re-import it naming the state: memspice models import FILE.va --state NAME --init-param NAME"
+            )
         bad = ~np.isfinite(states) | (states < self.model.x_min) | (states > self.model.x_max)
         if bad.any():
             i, j = np.argwhere(bad)[0]

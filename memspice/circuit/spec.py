@@ -79,12 +79,13 @@ class CrossbarSpec:
         return (int(self.rows), int(self.cols))
 
     def build_model(self):
-        """The compact model: the object given, or ``get_model(name, **model_params)``."""
+        """The device model: the object given, or the built-in or imported model of that name
+        (:func:`memspice.external.registry.resolve_model`)."""
         if not isinstance(self.model, str):
             return self.model
-        from memspice.devices import get_model
+        from memspice.external.registry import resolve_model
 
-        return get_model(self.model, **dict(self.model_params))
+        return resolve_model(self.model, self.model_params)
 
     def initial_states(self, model, rng: np.random.Generator | None = None) -> np.ndarray:
         """(rows, cols) initial states by the rules of the module docstring (one rng draw for a range)."""

@@ -78,7 +78,8 @@ def _write_scheme(args, scheme: str, steps_per_edge: int = 50):
 def _crossbar_args(p) -> None:
     p.add_argument("--rows", type=int, default=8, help="number of rows (default 8)")
     p.add_argument("--cols", type=int, default=8, help="number of columns (default 8)")
-    p.add_argument("--model", default="vteam", help="device model name (memspice.devices; default vteam)")
+    p.add_argument("--model", default="vteam",
+                   help="device model: built-in or imported (memspice models list), or a card NAME.toml; default vteam")
     p.add_argument("--cell", choices=("1R", "1T1R"), default="1R", help="cell type (default 1R)")
     p.add_argument("--wire-ohm", type=float, default=0.0, metavar="OHM",
                    help="resistance of one row and one column wire segment (default 0)")

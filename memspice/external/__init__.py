@@ -20,6 +20,7 @@ from memspice.external.card import imported_cards, load_external_card, user_mode
 from memspice.external.importer import import_verilog_a, measure_read_table
 from memspice.external.interface import VerilogAInterface, VerilogAParameter, inspect_verilog_a
 from memspice.external.model import STATE_KINDS, ExternalModel, ReadTable, StateSpec
+from memspice.external.registry import imported_model_names, is_imported, model_names, resolve_model
 
 __all__ = [
     "STATE_KINDS",
@@ -29,6 +30,10 @@ __all__ = [
     "VerilogAInterface",
     "VerilogAParameter",
     "imported_cards",
+    "imported_model_names",
+    "is_imported",
+    "model_names",
+    "resolve_model",
     "import_verilog_a",
     "inspect_verilog_a",
     "load_external_card",

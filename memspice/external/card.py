@@ -87,6 +87,11 @@ def card_dict(model: ExternalModel) -> dict:
 
 def write_external_card(model: ExternalModel, path: str | os.PathLike | None = None) -> Path:
     """Write the card of ``model`` (default: ``<user models dir>/<name>.toml``); returns its path."""
+    from memspice.devices import all_model_names
+
+    if model.name in all_model_names():
+        raise ConfigError(f"an imported model cannot be called {model.name!r}: that is a built-in model's name; "
+                          "give it another with name=NAME (--name NAME)")
     target = Path(path) if path is not None else user_models_dir() / f"{model.name}.toml"
     header = (f"# {model.name}: external Verilog-A device imported by `memspice models import`; "
               "re-import after editing the .va\n")
@@ -106,9 +111,11 @@ def _read(path: Path) -> dict:
     return doc
 
 
-def load_external_card(path: str | os.PathLike, *, settings: RunSettings | None = None) -> ExternalModel:
+def load_external_card(path: str | os.PathLike, *, params: dict | None = None,
+                       settings: RunSettings | None = None) -> ExternalModel:
     """The device of a card written by :func:`write_external_card` (compiled from cache, table re-measured;
-    ``settings``: the time limit of that VACASK run, default :class:`~memspice.spice.RunSettings()`)."""
+    ``params``: parameter values over the card's own (checked like the card's); ``settings``: the time limit
+    of that VACASK run, default :class:`~memspice.spice.RunSettings()`)."""
     path = Path(path)
     doc = _read(path)
     try:
@@ -122,7 +129,7 @@ def load_external_card(path: str | os.PathLike, *, settings: RunSettings | None 
         state_range = (float(st["min"]), float(st["max"])) if st["kind"] != "conductance" else None
         return import_verilog_a(source, state=st.get("name"), terminals=(t["p"], t["n"]),
                                 init_param=st.get("init_param"), state_range=state_range,
-                                params=dict(doc.get("values", {})), v_read_v=float(m["v_read_v"]),
+                                params={**doc.get("values", {}), **dict(params or {})}, v_read_v=float(m["v_read_v"]),
                                 module=m["module"], name=m["name"], settings=settings)
     except KeyError as exc:
         raise ConfigError(f"{path}: model card lacks the key {exc}; re-import the model") from None

@@ -54,6 +54,12 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
                   state_range: tuple[float, float] | None) -> StateSpec:
     """The StateSpec for a state name (node or opvar; None: the read conductance) and its init parameter."""
     if state is None:
+        given = [f"{k}={v!r}" for k, v in (("init_param", init_param), ("state_range", state_range)) if v is not None]
+        if given:
+            raise ParameterError(f"module {iface.module}: {' and '.join(given)} without a state; name the internal "
+                                 "node or output variable they describe with state=NAME (--state NAME); internal "
+                                 f"nodes: {', '.join(iface.internal_nodes) or 'none'}; output variables: "
+                                 f"{', '.join(iface.opvars) or 'none'}")
         return StateSpec("conductance", "", None, 0.0, 1.0)  # placeholder range: the state is G itself, never set
     if state in iface.internal_nodes:
         kind = "node"
@@ -71,14 +77,19 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
             init_param = candidates[0]
         elif len(named) == 1:
             init_param = named[0]
+        elif not candidates:
+            raise ParameterError(_no_instance_parameter(iface, state, kind))
         else:
             raise ParameterError(
                 f"module {iface.module}: which instance parameter sets the initial {state}? candidates: "
                 f"{', '.join(candidates) or _NO_INSTANCE}; pass init_param=NAME (--init-param)")
     p = iface.parameter(init_param)
+    init_param = p.name
     if p.kind != "instance":
-        raise ParameterError(f"module {iface.module}: {init_param} is a model parameter; the initial state must be "
-                             f'an instance parameter (declare it with (*type="instance"*)) so each cell has its own')
+        raise ParameterError(f"module {iface.module}: {p.declared_as or p.name} is a model parameter; the initial "
+                             "state must be an instance parameter so each cell has its own: in the .va, write "
+                             f'(*type="instance"*) parameter real {p.declared_as or p.name} = ... in front of its '
+                             "declaration")
     if state_range is None:
         if p.low is None or p.high is None:
             raise ParameterError(f"module {iface.module}: the range of {state} is not known ({init_param} is declared "
@@ -86,6 +97,22 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
         state_range = (p.low, p.high)
     lo, hi = (float(v) for v in state_range)
     return StateSpec(kind, state, init_param, lo, hi)
+
+
+def _no_instance_parameter(iface: VerilogAInterface, state: str, kind: str) -> str:
+    """The refusal for a module with no instance parameter: which declaration to add or mark, and how to hold it."""
+    model_named = [p for p in iface.parameters
+                   if p.name in (f"{state.lower()}_init", f"{state.lower()}0", f"{state.lower()}_0", "x0", "init")]
+    name = (model_named[0].declared_as or model_named[0].name) if model_named else f"{state}_init"
+    if model_named:
+        edit = (f'mark the model parameter {name} as one: (*type="instance"*) parameter real {name} = ... '
+                "(each cell of a crossbar then has its own initial state)")
+    else:
+        edit = (f'add one: (*type="instance"*) parameter real {name} = <initial value> from [<low>:<high>];')
+    hold = (f"and hold the state at it at the operating point, e.g. I({state}) <+ (V({state}) - {name}) * 1e-12;"
+            if kind == "node" else f"and start the state from it (e.g. {state} = idt(rate, {name}));")
+    return (f"module {iface.module} has no instance parameter that sets the initial {state}, so a cell's state "
+            f"cannot be set; in {iface.source.name}, {edit} {hold} then import with --init-param {name}")
 
 
 def import_verilog_a(source: str | os.PathLike, *, state: str | None = None, terminals=None,

@@ -83,6 +83,8 @@ class VerilogAParameter:
     high_inclusive: bool = False
     units: str = ""
     description: str = ""
+    declared_as: str = ""
+    """The name as the .va file spells it (``name`` is its lower-case form, the one VACASK reads)."""
 
     def range_text(self) -> str:
         return interval_text(self.low, self.high, self.low_inclusive, self.high_inclusive)
@@ -140,8 +142,9 @@ class VerilogAInterface:
         return tuple(p.name for p in self.parameters if p.kind == "instance")
 
     def parameter(self, name: str) -> VerilogAParameter:
+        """The parameter ``name``, in any case (Verilog-A's ``V_ref`` is VACASK's ``v_ref``)."""
         for p in self.parameters:
-            if p.name == name:
+            if p.name == str(name).lower():
                 return p
         raise ParameterError(f"module {self.module} ({self.source.name}) has no parameter {name!r}; "
                              f"its parameters are: {', '.join(self.parameter_names) or 'none'}")
@@ -180,15 +183,24 @@ def inspect_verilog_a(source: str | os.PathLike, *, module: str | None = None,
         d = matches[0]
     declared = _verilogae_params(lib.source, d.name)
     params = []
+    spelled: dict[str, str] = {}
     for rec in d.params:
         if rec.name.startswith("$"):
             continue  # $mfactor: the simulator's multiplicity, not a model parameter
+        # VACASK looks parameters up in lower case ('V_ref' is "not found", 'v_ref' sets it), so the
+        # name memspice writes is the lower-case one; two names that differ only in case cannot both be set.
+        key = rec.name.lower()
+        if key in spelled:
+            raise ParameterError(f"{path}: module {d.name} declares parameters {spelled[key]} and {rec.name}, which "
+                                 "differ only in case; VACASK reads parameter names in lower case and cannot tell "
+                                 "them apart: rename one of them in the .va file")
+        spelled[key] = rec.name
         vae = declared.get(rec.name)
         default = getattr(vae, "default", float("nan"))
         low = getattr(vae, "min", None)
         high = getattr(vae, "max", None)
         params.append(VerilogAParameter(
-            name=rec.name, default=default if isinstance(default, str) else float(default),
+            name=key, declared_as=rec.name, default=default if isinstance(default, str) else float(default),
             kind=rec.kind, type=rec.type,
             low=None if low is None or low == -math.inf else float(low),
             high=None if high is None or high == math.inf else float(high),

@@ -125,10 +125,11 @@ class ExternalModel:
         iface = self.interface
         values = {}
         for key, value in dict(self.params).items():
-            if self.state.init_param is not None and key == self.state.init_param:
+            declared = iface.parameter(key)
+            if self.state.init_param is not None and declared.name == self.state.init_param:
                 raise ParameterError(f"{iface.module}: {key} is the state's initial value; give it per cell "
                                      "(crossbar states / x0), not as a model parameter")
-            values[key] = iface.parameter(key).check(value, iface.module)
+            values[declared.name] = declared.check(value, iface.module)
         object.__setattr__(self, "params", MappingProxyType(values))
         object.__setattr__(self, "terminals", tuple(self.terminals))
         if not self.name:

@@ -200,11 +200,38 @@ def _compile_error(source_file: Path, text: str, said: str, returncode: int) -> 
             line = f"{source_file.name}:{line_number}: {lines[line_number - 1].strip()}"
     summary = (f"openvaf-r could not compile {source_file} (exit code {returncode})"
                + (f": {match.group(1).strip()} at line {line_number}" if match else ""))
+    hints = compile_hints(text, source_file.name)
     err = tool_error(VerilogACompileError, summary, "openvaf-r", said or "(no output)", line,
                      line_label="source line")
+    if hints:
+        err.args = (err.args[0] + "\n" + "\n".join(f"hint: {h}" for h in hints),)
     err.source_path = str(source_file)
     err.line_number = line_number
+    err.hints = tuple(hints)
     return err
+
+
+#: Constructs other simulators accept that openvaf-r does not (pattern, what to write instead).
+_NON_STANDARD = (
+    (re.compile(r"\bfrom\s*[\(\[][^:\)\]\n]*,[^\)\]\n]*[\)\]]"),
+     "a parameter range with a comma ({found}); Verilog-A ranges use a colon: write from (0:inf), from [0:1]"),
+    (re.compile(r"\$rdist_\w+"),
+     "{found}, which openvaf-r does not implement; memspice draws random numbers in Python with a seeded "
+     "generator: make the random quantity an instance parameter ((*type=\"instance\"*) parameter real ...) "
+     "and set it per cell, or drop the call"),
+)
+
+
+def compile_hints(text: str, name: str = "the source") -> list[str]:
+    """What to edit for the non-standard constructs found in Verilog-A ``text`` (one hint per line found)."""
+    hints = []
+    for number, source_line in enumerate(text.splitlines(), 1):
+        code = source_line.split("//", 1)[0]
+        for pattern, advice in _NON_STANDARD:
+            found = pattern.search(code)
+            if found:
+                hints.append(f"{name}:{number} uses " + advice.format(found=found.group(0)))
+    return hints
 
 
 def _atomic_write(target: Path, data: bytes) -> None:

@@ -45,14 +45,14 @@ _PULSE_KEYS = {
 
 
 def _model(params: Mapping, cache: dict | None = None):
-    from memspice.devices import get_model
+    from memspice.external.registry import resolve_model
 
     name = params.get("model", "vteam")
     overrides = {k: float(v) for k, v in _prefixed(params, "params.").items()}
     ident = (name, tuple(sorted(overrides.items())))
     if cache is not None and ident in cache:
         return cache[ident]
-    model = get_model(name, **overrides)
+    model = resolve_model(name, overrides)
     if cache is not None:
         cache[ident] = model
     return model
