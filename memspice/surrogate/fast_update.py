@@ -31,7 +31,7 @@ import numpy as np
 
 from memspice.surrogate.pulse_base import DeviceDraws, PulseModel
 
-__all__ = ["ClosedFormUpdater", "fast_normal"]
+__all__ = ["ClosedFormUpdater", "affine_pulse_coefficients", "alternating_pulses", "fast_normal"]
 
 _F = np.float32
 
@@ -49,36 +49,102 @@ def fast_normal(rng: np.random.Generator, n: int) -> np.ndarray:
     return out[:n]
 
 
+def affine_pulse_coefficients(model: PulseModel, draws: DeviceDraws):
+    """One pulse of every device of an affine model, G -> G + alpha + beta G + (s0 + s1 G) xi + sa xi'.
+
+    Returns ``(live, lo, hi, [(alpha, beta, s0, s1) of potentiation, of depression])``,
+    flat float64 arrays in S (live: range > 0; a stuck device and a missing
+    depression, ``bidirectional = False``, have all four zero).
+    """
+    lo = np.asarray(draws.lo_s, dtype=np.float64).reshape(-1)
+    hi = np.asarray(draws.hi_s, dtype=np.float64).reshape(-1)
+    rng_s = hi - lo
+    live = rng_s > 0.0
+    r_safe = np.where(live, rng_s, 1.0)
+    per_dir = []
+    for up_flag, f in ((True, draws.f_up), (False, draws.f_down)):
+        f = np.where(live, np.asarray(f, dtype=np.float64).reshape(-1), 0.0)
+        up = np.full(lo.shape, up_flag)
+        if not up_flag and not model.bidirectional:
+            a_s = b_s = c0 = c1 = np.zeros(lo.shape)
+        else:
+            a_s, b_s, c0, c1 = (np.broadcast_to(np.asarray(v, dtype=np.float64), lo.shape) for v in model.affine_coeffs_s(up, lo, r_safe))
+        # step(G) = a + b (G - lo)/R = alpha + beta G, in S
+        beta = f * b_s / r_safe
+        alpha = f * a_s - beta * lo
+        # noise std per pulse, sigma(G) = s0 + s1 G (S), zero for stuck devices
+        s1 = np.where(live, (model.c2c_rel * f * b_s + c1) / r_safe, 0.0)
+        s0 = np.where(live, model.c2c_rel * f * a_s + c0, 0.0) - s1 * lo
+        per_dir.append((alpha, beta, s0, s1))
+    return live, lo, hi, per_dir
+
+
+def alternating_pulses(model: PulseModel, draws: DeviceDraws, g: np.ndarray, first: np.ndarray, second: np.ndarray,
+                       n_pairs: int, rng: np.random.Generator) -> np.ndarray:
+    """States of the devices after ``n_pairs`` pulse pairs (a pulse ``first`` then ``second``), in one pass.
+
+    ``g``: flat states (S); ``first``/``second``: per device +1 (potentiation),
+    -1 (depression) or 0 (no pulse). Each pulse is the affine map of
+    :func:`affine_pulse_coefficients`; on (1, E[G], E[G^2]) it is linear,
+
+        E[G']   = alpha + r E[G]                                           (r = 1 + beta)
+        E[G'^2] = (alpha^2 + s0^2 + sa^2) + 2 (r alpha + s0 s1) E[G] + (r^2 + s1^2) E[G^2],
+
+    so a pair is the product of two such triangular maps and ``n_pairs`` pairs
+    its power (repeated squaring, float64). The result is drawn as a Gaussian
+    with these moments and clipped to the device's bounds once, at the end
+    (pulse by pulse the clip acts after every pulse; the two agree while the
+    devices stay inside their bounds, as at a symmetry point of soft bounds).
+    Returns the new flat states; ``g`` is not changed.
+    """
+    live, lo, hi, per_dir = affine_pulse_coefficients(model, draws)
+    sa2 = float(model.c2c_abs_s) ** 2
+    g = np.asarray(g, dtype=np.float64).reshape(-1)
+
+    def pulse_map(direction):
+        # (alpha, r, c, b, rho): E[G'] = alpha + r E[G]; E[G'^2] = c + b E[G] + rho E[G^2]
+        d = np.asarray(direction).reshape(-1)
+        up, down = d > 0, d < 0
+        coeff = [np.where(up, u, np.where(down, v, 0.0)) for u, v in zip(*per_dir)]
+        alpha, beta, s0, s1 = coeff
+        r = 1.0 + beta
+        noise = np.where(live & (d != 0), sa2, 0.0)
+        return alpha, r, alpha * alpha + s0 * s0 + noise, 2.0 * (r * alpha + s0 * s1), r * r + s1 * s1
+
+    def then(t1, t2):
+        """The map t1 followed by t2."""
+        a1, r1, c1, b1, p1 = t1
+        a2, r2, c2, b2, p2 = t2
+        return a2 + r2 * a1, r2 * r1, c2 + b2 * a1 + p2 * c1, b2 * r1 + p2 * b1, p2 * p1
+
+    pair = then(pulse_map(first), pulse_map(second))
+    total = (0.0, 1.0, 0.0, 0.0, 1.0)  # identity
+    n = int(n_pairs)
+    while n:
+        if n & 1:
+            total = then(total, pair)
+        n >>= 1
+        if n:
+            pair = then(pair, pair)
+    a, r, c, b, p = total
+    mean = a + r * g
+    var = np.maximum(c + b * g + p * g * g - mean * mean, 0.0)
+    new = mean + np.sqrt(var) * rng.standard_normal(g.size)
+    pulsed = live & ((np.asarray(first).reshape(-1) != 0) | (np.asarray(second).reshape(-1) != 0)) & (n_pairs > 0)
+    return np.where(pulsed, np.clip(new, lo, hi), g)
+
+
 class ClosedFormUpdater:
     """Closed-form n-pulse update of a flat array of devices of one affine model (constants precomputed per device)."""
 
     def __init__(self, model: PulseModel, draws: DeviceDraws):
-        lo = np.asarray(draws.lo_s, dtype=np.float64).reshape(-1)
-        hi = np.asarray(draws.hi_s, dtype=np.float64).reshape(-1)
-        rng_s = hi - lo
-        live = rng_s > 0.0
-        r_safe = np.where(live, rng_s, 1.0)
+        live, lo, hi, per_dir = affine_pulse_coefficients(model, draws)
         # a stuck device (range 0) never moves: its step and noise are zero and
         # its "bounds" are open, so a state programmed elsewhere is kept
         self.lo = np.where(live, lo, -np.inf)
         self.hi = np.where(live, hi, np.inf)
         self.n_devices = lo.size
         self.bidirectional = model.bidirectional
-        per_dir = []
-        for up_flag, f in ((True, draws.f_up), (False, draws.f_down)):
-            f = np.where(live, np.asarray(f, dtype=np.float64).reshape(-1), 0.0)
-            up = np.full(lo.shape, up_flag)
-            if not up_flag and not model.bidirectional:
-                a_s = b_s = c0 = c1 = np.zeros(lo.shape)
-            else:
-                a_s, b_s, c0, c1 = (np.broadcast_to(np.asarray(v, dtype=np.float64), lo.shape) for v in model.affine_coeffs_s(up, lo, r_safe))
-            # step(G) = a + b (G - lo)/R = alpha + beta G, in S
-            beta = f * b_s / r_safe
-            alpha = f * a_s - beta * lo
-            # noise std per pulse, sigma(G) = s0 + s1 G (S), zero for stuck devices
-            s1 = np.where(live, (model.c2c_rel * f * b_s + c1) / r_safe, 0.0)
-            s0 = np.where(live, model.c2c_rel * f * a_s + c0, 0.0) - s1 * lo
-            per_dir.append((alpha, beta, s0, s1))
         self.affine_const = all(np.all(d[1] == 0.0) for d in per_dir)
         sa = float(model.c2c_abs_s)
         self.noisy = sa > 0.0 or any(np.any(d[2] != 0.0) or np.any(d[3] != 0.0) for d in per_dir)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from memspice.errors import ParameterError
-from memspice.surrogate.fast_update import ClosedFormUpdater
+from memspice.surrogate.fast_update import ClosedFormUpdater, alternating_pulses
 from memspice.surrogate.pulse_base import DeviceDraws
 from memspice.surrogate.pulse_counts import apply_pulse_counts
 from memspice.surrogate.read import drift_factor
@@ -199,6 +199,41 @@ class AnalogTile(TileReadPath):
         if cells.size == 0:
             return
         self._pulse_cells(cells, flat[cells].astype(np.int64))
+
+    def apply_alternating_pulses(self, n_pairs: int) -> None:
+        """``n_pairs`` times one +1 then one -1 pulse on every cell (what brings soft-bounds devices to
+        their symmetry points, Tiki-Taka's zero shift): the same as
+        ``for _ in range(n_pairs): apply_pulses(ones); apply_pulses(-ones)``.
+
+        Affine models: in one pass, the pairs' closed-form moments
+        (:func:`memspice.surrogate.fast_update.alternating_pulses`); other models: pulse by pulse.
+        """
+        if int(n_pairs) != n_pairs or n_pairs < 0:
+            raise ParameterError(f"apply_alternating_pulses(n_pairs={n_pairs!r}): give an integer >= 0.")
+        n_pairs = int(n_pairs)
+        if n_pairs == 0:
+            return
+        if self._closed_form_updater() is None:
+            up = np.ones(self.shape, dtype=np.int64)
+            for _ in range(n_pairs):
+                self.apply_pulses(up)
+                self.apply_pulses(-up)
+            return
+        g = self._g.reshape(-1)
+        if self._nu is not None:  # a pulse acts on the drifted state and restarts the drift clock
+            t_prog = self._t_prog.reshape(-1)
+            g *= drift_factor(self.time_s - t_prog, self._nu.reshape(-1), self.config.read.drift_t0_s)
+            t_prog[:] = self.time_s
+        n_cells = self.n_out * self.n_in
+        first = np.ones(2 * n_cells, dtype=np.int8)  # push_pull: G+ up then down, G- down then up
+        if self.config.scheme == "push_pull":
+            first[n_cells:] = -1
+            second = -first
+        else:  # unipolar: +1 potentiates G+, -1 potentiates G-
+            second = np.zeros_like(first)
+            first[n_cells:], second[n_cells:] = 0, 1
+        g[:] = alternating_pulses(self.config.device, self.draws, g, first, second, n_pairs, self.rng)
+        self._changed()
 
     def _apply_sparse(self, n) -> None:
         """Sparse-matrix counts: their stored entries, as :meth:`apply_cell_pulses`."""

@@ -142,10 +142,7 @@ class TikiTaka(Rule):
         a_rng = rng.spawn(1)[0]
         a = AnalogTile(c_tile.n_out, c_tile.n_in, c_tile.config, a_rng)
         program_weights(a, np.zeros(c_tile.shape))
-        up = np.ones(c_tile.shape, dtype=np.int64)
-        for _ in range(self.symmetry_pulses):  # alternate up/down: each device settles at its symmetry point
-            a.apply_pulses(up)
-            a.apply_pulses(-up)
+        a.apply_alternating_pulses(self.symmetry_pulses)  # alternate up/down: each device settles at its symmetry point
         return a, a_rng, a.get_weights()
 
     learning_rate = inner_learning_rate(
