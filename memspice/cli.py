@@ -14,6 +14,7 @@ import sys
 
 from memspice import __version__
 from memspice.errors import MemspiceError
+from memspice.inputs import ArgumentParser
 
 _DESCRIPTION = """\
 Train neural networks on memristive crossbars with the circuit in the loop.
@@ -33,7 +34,7 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="memspice",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -53,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (argparse printed it) or --help / --version
+        return exc.code if isinstance(exc.code, int) else 2
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -39,3 +39,38 @@ def rng() -> np.random.Generator:
 def backend(request) -> str:
     """Both ngspice backends, for tests that must hold for each."""
     return request.param
+
+
+class CliHang(Exception):
+    """A CLI call under the ``cli`` fixture ran past its hard time limit."""
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``memspice ARGV`` in this process under a hard time limit: returns (exit status, stdout, stderr).
+
+    argparse usage errors (SystemExit) count as an exit status; any other
+    exception escapes and fails the test, and so does a call past ``timeout_s``.
+    """
+    import signal
+
+    from memspice.cli import main
+
+    def run(argv, timeout_s: float = 60.0):
+        def _raise(signum, frame):
+            raise CliHang(f"memspice {' '.join(map(str, argv))} ran longer than {timeout_s} s")
+
+        old = signal.signal(signal.SIGALRM, _raise)
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            try:
+                code = main([str(a) for a in argv])
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 2
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

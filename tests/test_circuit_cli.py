@@ -39,7 +39,7 @@ def test_netlist_command_writes_a_deck_ngspice_runs(tmp_path, capsys):
 
 def test_bad_arguments_exit_with_a_message(capsys):
     assert main(["crossbar", "read", "--rows", "0"]) == 2
-    assert "at least 1 row" in capsys.readouterr().err
+    assert "argument --rows: '0': give a whole number >= 1" in capsys.readouterr().err
     assert main(["crossbar", "read", "--wire-ohm", "-1"]) == 2
     assert "row_wire_ohm = -1.0" in capsys.readouterr().err
 

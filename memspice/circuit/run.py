@@ -7,6 +7,8 @@ deck writer of the engine, :func:`~memspice.circuit.transient.transient`).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from memspice.circuit.crossbar import Crossbar
@@ -40,11 +42,15 @@ def read(crossbar: Crossbar, stimulus: ReadStimulus, settings: RunSettings | Non
     if solver not in ENGINES:
         raise ParameterError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}")
     settings = settings.replace(engine=solver)
+    started = time.monotonic()
     write_deck = deck_writer(crossbar, settings)
+    what = f"building the deck of a {crossbar.rows}x{crossbar.cols} crossbar"
 
     drive0 = stimulus.drive(crossbar.rows, crossbar.cols, 0)
     net = build_elements(Topology.of(crossbar, drive0))
+    settings.remaining(started, what)
     check_graph(to_graph(net))
+    settings = settings.remaining(started, what)  # each read's limit less the time the build took
     parts = []
     for k in range(stimulus.batch.shape[0]):
         deck = write_deck(crossbar, stimulus.drive(crossbar.rows, crossbar.cols, k), network=net, check=False)

@@ -14,6 +14,7 @@ circuit has E > 0.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,11 +29,25 @@ from memspice.circuit.vacask_writer import device_library, device_state_node, wr
 from memspice.errors import ParameterError
 from memspice.spice import RunSettings, SimResult, settings_or_default, simulate
 
-__all__ = ["Transient", "deck_writer", "source_energy_j", "transient", "write_result_from_sim"]
+__all__ = ["MAX_CIRCUIT_CELLS", "Transient", "deck_writer", "source_energy_j", "transient", "write_result_from_sim"]
+
+
+#: largest crossbar (cells) written as a circuit deck: 512 x 512. Writing and checking the deck of one
+#: takes ~70 us a cell (200 x 200: 2.8 s, measured), and the simulator far longer; past this size the
+#: nodal solver (reads) or a smaller array is the way, and a user gets that answer at once, not a hang
+MAX_CIRCUIT_CELLS = 512 * 512
 
 
 def deck_writer(crossbar: Crossbar, settings: RunSettings):
-    """The deck writer of ``settings.engine`` with its options; the VACASK device is compiled once up front."""
+    """The deck writer of ``settings.engine`` with its options; the VACASK device is compiled once up front.
+
+    A crossbar of more than :data:`MAX_CIRCUIT_CELLS` cells is refused here, before any deck is built.
+    """
+    if crossbar.rows * crossbar.cols > MAX_CIRCUIT_CELLS:
+        raise ParameterError(f"a {crossbar.rows}x{crossbar.cols} crossbar ({crossbar.rows * crossbar.cols} cells) is "
+                             f"too large for a circuit deck ({settings.engine}); the limit is {MAX_CIRCUIT_CELLS} "
+                             "cells (512 x 512): use the nodal solver (--solver nodal) for reads, or fewer rows or "
+                             "columns")
     options = dict(settings.options) or None
     if settings.engine == "ngspice":
         return functools.partial(write_netlist, options=options)
@@ -108,8 +123,11 @@ def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = N
     settings = settings_or_default(settings)
     if not drive.is_transient:
         raise ParameterError("transient() needs a transient drive (a write scheme, a pulse train or a pulsed read)")
+    started = time.monotonic()
+    write_deck = deck_writer(crossbar, settings)
     net = build_elements(Topology.of(crossbar, drive)) if network is None else network
-    deck = deck_writer(crossbar, settings)(crossbar, drive, network=net, saves=saves)
+    deck = write_deck(crossbar, drive, network=net, saves=saves)
+    settings = settings.remaining(started, f"building the deck of a {crossbar.rows}x{crossbar.cols} crossbar")
     return Transient(crossbar=crossbar, drive=drive, network=net, result=simulate(deck, settings),
                      state_node=state_node_of(crossbar, settings))
 

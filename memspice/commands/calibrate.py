@@ -7,6 +7,7 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
+from memspice.inputs import arg_float, arg_positive_float, arg_positive_int, input_file, output_dir, output_file
 
 _EPILOG = """\
 examples:
@@ -45,26 +46,26 @@ def register(subparsers) -> None:
     p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE",
                    help="hold a model field at a value (SI), e.g. --fix g_min_s=1e-6; repeatable")
     p.add_argument("--polarity", type=int, choices=(1, -1), help="voltage sign that raises the conductance (default: from the data)")
-    p.add_argument("--nodes", type=int, default=9, help="table nodes of the 'tabulated' family (default 9)")
+    p.add_argument("--nodes", type=arg_positive_int, default=9, help="table nodes of the 'tabulated' family (default 9)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     g = p.add_argument_group("SPICE experiment (with --from-spice)")
     g.add_argument("--experiment", choices=("pulse-train",), default="pulse-train", help="experiment to run (default pulse-train)")
-    g.add_argument("--amplitude", type=float, help="signed amplitude of the first block of pulses (V)")
-    g.add_argument("--amplitude-down", type=float, help="signed amplitude of the second block (V; default -amplitude)")
-    g.add_argument("--width", type=float, help="pulse width (s)")
-    g.add_argument("--pulses", type=int, default=20, help="pulses per block (default 20)")
-    g.add_argument("--cycles", type=int, default=1, help="up/down block pairs (default 1)")
-    g.add_argument("--x0", type=float, help="initial device state (model units; default the model's)")
+    g.add_argument("--amplitude", type=arg_float, help="signed amplitude of the first block of pulses (V)")
+    g.add_argument("--amplitude-down", type=arg_float, help="signed amplitude of the second block (V; default -amplitude)")
+    g.add_argument("--width", type=arg_positive_float, help="pulse width (s)")
+    g.add_argument("--pulses", type=arg_positive_int, default=20, help="pulses per block (default 20)")
+    g.add_argument("--cycles", type=arg_positive_int, default=1, help="up/down block pairs (default 1)")
+    g.add_argument("--x0", type=arg_float, help="initial device state (model units; default the model's)")
     g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="compact-model parameter override; repeatable")
     g.add_argument("--engine", choices=("spice", "numpy"), default="spice", help="ngspice (default) or the numpy compact model")
     g.add_argument("--backend", choices=("subprocess", "shared"), default="subprocess", help="ngspice backend")
-    g.add_argument("--held-out-pulses", type=int, metavar="N",
+    g.add_argument("--held-out-pulses", type=arg_positive_int, metavar="N",
                    help="also run a held-out train of N pulses per block (3 cycles) and report how well the model predicts it")
     g.add_argument("--array", metavar="RxC", help="run the cell inside an R x C crossbar (V/2 half-select), e.g. 32x32")
-    g.add_argument("--wire-ohm", type=float, default=0.0, help="resistance of one wire segment in the array (ohm)")
+    g.add_argument("--wire-ohm", type=arg_float, default=0.0, help="resistance of one wire segment in the array (ohm)")
     g.add_argument("--cell", metavar="ROW,COL", help="the calibrated cell in the array (default: the far corner)")
-    g.add_argument("--workers", type=int, help="parallel processes for independent runs (default: half the cores)")
+    g.add_argument("--workers", type=arg_positive_int, help="parallel processes for independent runs (default: half the cores)")
     g.add_argument("--save-data", type=Path, metavar="CSV", help="write the simulated pulse responses as CSV")
     p.set_defaults(func=_calibrate)
 
@@ -104,6 +105,13 @@ def _calibrate(args) -> int:
     )
     from memspice.calibrate.runners import ModelRef
 
+    output_file(args.output, "--output")
+    if args.report is not None:
+        output_dir(args.report, "--report")
+    if args.save_data is not None:
+        output_file(args.save_data, "--save-data")
+    if args.from_csv is not None:
+        input_file(args.from_csv, "--from-csv")
     fixed = parse_assignments(args.fix, "--fix")
     if args.from_csv is not None:
         data = read_pulse_csv(args.from_csv)

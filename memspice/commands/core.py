@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from memspice.commands.output import format_table, print_json
-from memspice.errors import DataError
 from memspice.commands.spice_args import add_timeout, run_settings
+from memspice.inputs import output_file, read_text
 from memspice.spice import BACKENDS, ngspice_info, simulate
 from memspice.spice.vacask_tools import vacask_info
 
@@ -61,9 +61,10 @@ def _doctor(args) -> int:
 
 
 def _run(args) -> int:
-    if not args.netlist.is_file():
-        raise DataError(f"netlist {args.netlist} does not exist")
-    result = simulate(args.netlist.read_text(), run_settings(args))
+    text = read_text(args.netlist, "netlist")
+    if args.csv:
+        output_file(args.csv, "--csv")
+    result = simulate(text, run_settings(args))
     names = list(result.vectors)
     if result.axis in names:  # the independent variable first
         names.remove(result.axis)

@@ -10,6 +10,7 @@ import numpy as np
 from memspice.commands.output import format_table, print_json
 from memspice.commands.spice_args import SOLVERS, add_engine, add_timeout, run_settings
 from memspice.errors import ParameterError
+from memspice.inputs import arg_float, arg_positive_float, arg_positive_int, arg_seed, output_file
 
 
 def register(subparsers) -> None:
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
     _crossbar_args(wr)
     wr.add_argument("--scheme", choices=("v/2", "v/3"), default="v/2", help="biasing scheme (default v/2)")
     _pulse_args(wr, amplitude_v=None)
-    wr.add_argument("--steps-per-edge", type=int, default=50, metavar="N",
+    wr.add_argument("--steps-per-edge", type=arg_positive_int, default=50, metavar="N",
                     help="largest time step = shortest edge / N (default 50, at least 5)")
     add_engine(wr)
     add_timeout(wr)
@@ -58,10 +59,10 @@ def register(subparsers) -> None:
 def _pulse_args(p, *, amplitude_v: float | None) -> None:
     p.add_argument("--select", default="0,0", metavar="I,J",
                    help="selected cell of a write as row,col (default 0,0)")
-    p.add_argument("--amplitude", type=float, default=amplitude_v, required=amplitude_v is None, metavar="V",
+    p.add_argument("--amplitude", type=arg_float, default=amplitude_v, required=amplitude_v is None, metavar="V",
                    help="write amplitude in volts" + ("" if amplitude_v is None else f" (default {amplitude_v:g})"))
-    p.add_argument("--width", type=float, default=10e-9, metavar="S", help="write pulse plateau in seconds (default 10e-9)")
-    p.add_argument("--edge", type=float, default=1e-9, metavar="S", help="rise and fall time in seconds (default 1e-9)")
+    p.add_argument("--width", type=arg_positive_float, default=10e-9, metavar="S", help="write pulse plateau in seconds (default 10e-9)")
+    p.add_argument("--edge", type=arg_float, default=1e-9, metavar="S", help="rise and fall time in seconds (default 1e-9)")
 
 
 def _write_scheme(args, scheme: str, steps_per_edge: int = 50):
@@ -76,22 +77,22 @@ def _write_scheme(args, scheme: str, steps_per_edge: int = 50):
 
 
 def _crossbar_args(p) -> None:
-    p.add_argument("--rows", type=int, default=8, help="number of rows (default 8)")
-    p.add_argument("--cols", type=int, default=8, help="number of columns (default 8)")
+    p.add_argument("--rows", type=arg_positive_int, default=8, help="number of rows (default 8)")
+    p.add_argument("--cols", type=arg_positive_int, default=8, help="number of columns (default 8)")
     p.add_argument("--model", default="vteam",
                    help="device model: built-in or imported (memspice models list), or a card NAME.toml; default vteam")
     p.add_argument("--cell", choices=("1R", "1T1R"), default="1R", help="cell type (default 1R)")
-    p.add_argument("--wire-ohm", type=float, default=0.0, metavar="OHM",
+    p.add_argument("--wire-ohm", type=arg_float, default=0.0, metavar="OHM",
                    help="resistance of one row and one column wire segment (default 0)")
-    p.add_argument("--row-wire-ohm", type=float, metavar="OHM", help="row segment resistance (overrides --wire-ohm)")
-    p.add_argument("--col-wire-ohm", type=float, metavar="OHM", help="column segment resistance (overrides --wire-ohm)")
-    p.add_argument("--contact-ohm", type=float, default=0.0, metavar="OHM", help="contact resistance per cell (default 0)")
-    p.add_argument("--driver-ohm", type=float, default=0.0, metavar="OHM", help="driver output resistance (default 0)")
+    p.add_argument("--row-wire-ohm", type=arg_float, metavar="OHM", help="row segment resistance (overrides --wire-ohm)")
+    p.add_argument("--col-wire-ohm", type=arg_float, metavar="OHM", help="column segment resistance (overrides --wire-ohm)")
+    p.add_argument("--contact-ohm", type=arg_float, default=0.0, metavar="OHM", help="contact resistance per cell (default 0)")
+    p.add_argument("--driver-ohm", type=arg_float, default=0.0, metavar="OHM", help="driver output resistance (default 0)")
     p.add_argument("--readout", choices=("virtual_ground", "tia", "sense_resistor"), default="virtual_ground",
                    help="column readout (default virtual_ground)")
-    p.add_argument("--state", type=float, metavar="X", help="state of every cell (default: random, see --seed)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random states (uniform in the state range)")
-    p.add_argument("--v-read", type=float, metavar="V", help="read voltage of every row (default: the model's v_read)")
+    p.add_argument("--state", type=arg_float, metavar="X", help="state of every cell (default: random, see --seed)")
+    p.add_argument("--seed", type=arg_seed, default=0, help="seed of the random states (uniform in the state range)")
+    p.add_argument("--v-read", type=arg_float, metavar="V", help="read voltage of every row (default: the model's v_read)")
 
 
 def crossbar_spec(args, model_params: dict | None = None):
@@ -121,6 +122,8 @@ def _netlist(args) -> int:
     from memspice.circuit import ReadStimulus, write_netlist
     from memspice.circuit.vacask_writer import write_vacask_netlist
 
+    if args.out:
+        output_file(args.out, "--out")
     xb, v = _build(args)
     if args.stimulus == "read":
         drive = ReadStimulus(v).drive(xb.rows, xb.cols)

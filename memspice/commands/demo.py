@@ -30,6 +30,7 @@ import numpy as np
 
 from memspice.commands.output import format_table, print_json
 from memspice.errors import DataError
+from memspice.inputs import arg_positive_int, arg_seed, output_dir
 
 #: training set-up of the demo (digits, 64-32-10, sigmoid; η = 0.5 as examples/digits_*.toml)
 SIZES = [64, 32, 10]
@@ -49,9 +50,9 @@ def register(subparsers) -> None:
         "floating point, surrogate-vs-SPICE errors, energy per update). Plots and files go to --out.",
     )
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for outputs (default demo-out)")
-    demo.add_argument("--seed", type=int, default=1, help="seed of everything random (default 1)")
-    demo.add_argument("--epochs", type=int, default=15, help="training epochs of both networks (default 15)")
-    demo.add_argument("--cosim-every", type=int, default=270, metavar="K",
+    demo.add_argument("--seed", type=arg_seed, default=1, help="seed of everything random (default 1)")
+    demo.add_argument("--epochs", type=arg_positive_int, default=15, help="training epochs of both networks (default 15)")
+    demo.add_argument("--cosim-every", type=arg_positive_int, default=270, metavar="K",
                       help="SPICE checkpoint every K mini-batches (default 270, every 3 epochs)")
     demo.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
     demo.set_defaults(func=_demo)
@@ -292,6 +293,7 @@ def summary_rows(s: dict) -> list[tuple[str, str]]:
 
 
 def _demo(args) -> int:
+    output_dir(args.out, "--out")
     summary = run_demo(args.out, seed=args.seed, epochs=args.epochs, cosim_every=args.cosim_every,
                        progress=not args.json)
     if args.json:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ParameterError(f"{text!r}: give comma-separated numbers, e.g. 0.25,0.5,1") from None
+from memspice.inputs import (
+    arg_float, arg_floats, arg_nonnegative_float, arg_positive_float,
+    arg_positive_int, input_file, output_dir, output_file,
+)
 
 
 def register(subparsers) -> None:
@@ -32,15 +29,15 @@ def register(subparsers) -> None:
     _crossbar_args(m)
     m.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="model parameter override in SI units (repeatable), e.g. r_on_ohm=1e4")
-    m.add_argument("--dac-levels", type=_floats, default=(0.25, 0.5, 0.75, 1.0), metavar="U,...",
+    m.add_argument("--dac-levels", type=arg_floats, default=(0.25, 0.5, 0.75, 1.0), metavar="U,...",
                    help="analog read levels as fractions of the read voltage (default 0.25,0.5,0.75,1)")
-    m.add_argument("--read-width", type=float, default=10e-9, metavar="S", help="read pulse plateau (default 10 ns)")
-    m.add_argument("--bit-width", type=float, default=2e-9, metavar="S",
+    m.add_argument("--read-width", type=arg_positive_float, default=10e-9, metavar="S", help="read pulse plateau (default 10 ns)")
+    m.add_argument("--bit-width", type=arg_positive_float, default=2e-9, metavar="S",
                    help="plateau of one stochastic bit slot (default 2 ns)")
-    m.add_argument("--amplitude", type=_floats, default=(1.0,), metavar="V,...",
+    m.add_argument("--amplitude", type=arg_floats, default=(1.0,), metavar="V,...",
                    help="programming pulse amplitudes in V, sign = polarity (default 1)")
-    m.add_argument("--write-width", type=float, default=50e-9, metavar="S", help="write pulse plateau (default 50 ns)")
-    m.add_argument("--edge", type=float, default=1e-9, metavar="S",
+    m.add_argument("--write-width", type=arg_positive_float, default=50e-9, metavar="S", help="write pulse plateau (default 50 ns)")
+    m.add_argument("--edge", type=arg_float, default=1e-9, metavar="S",
                    help="rise and fall of read and write pulses (default 1 ns; bit slots use a tenth)")
     m.add_argument("--no-backward", action="store_true", help="skip the transposed (backward) read")
     add_backend(m)
@@ -57,15 +54,15 @@ def register(subparsers) -> None:
                    "memspice.energy.default)")
     e.add_argument("--forward-encoding", choices=("analog", "binary", "stochastic"), default="analog")
     e.add_argument("--backward-encoding", choices=("analog", "binary", "stochastic"), default="analog")
-    e.add_argument("--bl", type=int, default=10, help="bit-stream length of the stochastic encoding (default 10)")
+    e.add_argument("--bl", type=arg_positive_int, default=10, help="bit-stream length of the stochastic encoding (default 10)")
     e.add_argument("--write-scheme", choices=("v/2", "v/3"), default="v/2",
                    help="scheme of cell-by-cell programming (default v/2)")
-    e.add_argument("--write-voltage", type=float, default=None, metavar="V",
+    e.add_argument("--write-voltage", type=arg_float, default=None, metavar="V",
                    help="pulse amplitude of the table to use (default: its only one)")
-    e.add_argument("--adc-energy", type=float, default=1e-12, metavar="J", help="energy per ADC conversion (default 1 pJ)")
-    e.add_argument("--mac-energy", type=float, default=4.6e-12, metavar="J",
+    e.add_argument("--adc-energy", type=arg_nonnegative_float, default=1e-12, metavar="J", help="energy per ADC conversion (default 1 pJ)")
+    e.add_argument("--mac-energy", type=arg_nonnegative_float, default=4.6e-12, metavar="J",
                    help="energy per digital MAC (default 4.6 pJ, fp32 45 nm, Horowitz 2014)")
-    e.add_argument("--accumulator-energy", type=float, default=0.9e-12, metavar="J",
+    e.add_argument("--accumulator-energy", type=arg_nonnegative_float, default=0.9e-12, metavar="J",
                    help="energy per accumulator write (default 0.9 pJ, fp32 add 45 nm, Horowitz 2014)")
     e.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
     e.set_defaults(func=_estimate)
@@ -78,6 +75,7 @@ def _measure(args) -> int:
     from memspice.commands.spice_args import run_settings
     from memspice.energy import EnergySettings, measure_energy_table, save_table
 
+    output_file(args.out, "--out")
     xb = build_crossbar(args, parse_assignments(args.param))
     edge = args.edge
     settings = EnergySettings(
@@ -133,6 +131,9 @@ def _estimate(args) -> int:
     from memspice.energy.default import default_table_path
     from memspice.energy.estimate import write_estimate_csv
 
+    input_file(args.run / "counters.csv", "counters.csv of the run")
+    if args.table is not None:
+        input_file(args.table, "--table")
     label = str(args.table)
     if args.table is None:
         from memspice.energy.default import default_label

@@ -6,15 +6,7 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, print_json
 from memspice.devices.pcm import PCM_DEFAULTS
-
-
-def _levels(text: str) -> tuple[float, ...]:
-    from memspice.errors import ParameterError
-
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ParameterError(f"levels {text!r}: give comma-separated numbers, e.g. 0,0.1,0.2") from None
+from memspice.inputs import arg_float, arg_floats, arg_positive_int, arg_seed, input_file, output_dir
 
 
 def register(subparsers) -> None:
@@ -30,22 +22,22 @@ def register(subparsers) -> None:
     p.add_argument("--reference", type=Path, default=None,
                    help="checkpoint of the FP reference (an sgd run of the same architecture: sizes and conv layers); "
                         "default: FP copy of the weights")
-    p.add_argument("--gaussian", type=_levels, default=(0.0, 0.1, 0.2, 0.3, 0.5), metavar="L,...",
+    p.add_argument("--gaussian", type=arg_floats, default=(0.0, 0.1, 0.2, 0.3, 0.5), metavar="L,...",
                    help="input noise std levels (default 0,0.1,0.2,0.3,0.5)")
-    p.add_argument("--salt-pepper", type=_levels, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
+    p.add_argument("--salt-pepper", type=arg_floats, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
                    help="salt-and-pepper fractions (default 0,0.05,0.1,0.2,0.3)")
-    p.add_argument("--read-noise", type=_levels, default=(0.0, 0.02, 0.05, 0.1, 0.2), metavar="L,...",
+    p.add_argument("--read-noise", type=arg_floats, default=(0.0, 0.02, 0.05, 0.1, 0.2), metavar="L,...",
                    help="relative conductance read noise levels (default 0,0.02,0.05,0.1,0.2)")
-    p.add_argument("--drift", type=_levels, default=(0.0, 1e2, 1e4, 1e6, 1e8), metavar="T,...",
+    p.add_argument("--drift", type=arg_floats, default=(0.0, 1e2, 1e4, 1e6, 1e8), metavar="T,...",
                    help="times after programming in s (default 0,1e2,1e4,1e6,1e8)")
-    p.add_argument("--d2d", type=_levels, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
+    p.add_argument("--d2d", type=arg_floats, default=(0.0, 0.05, 0.1, 0.2, 0.3), metavar="L,...",
                    help="relative device-to-device conductance variation (default 0,0.05,0.1,0.2,0.3)")
-    p.add_argument("--drift-nu", type=float, default=PCM_DEFAULTS["drift_nu"],
+    p.add_argument("--drift-nu", type=arg_float, default=PCM_DEFAULTS["drift_nu"],
                    help="drift exponent nu (default: the PCM card's, %(default)s, Nandakumar et al. 2018)")
-    p.add_argument("--drift-nu-d2d", type=float, default=0.0, help="device-to-device std of nu (default 0)")
-    p.add_argument("--repeats", type=int, default=3, help="draws per point (default 3)")
-    p.add_argument("--max-test", type=int, default=None, help="evaluate on the first N test samples only")
-    p.add_argument("--seed", type=int, default=0, help="seed of the perturbation draws (default 0)")
+    p.add_argument("--drift-nu-d2d", type=arg_float, default=0.0, help="device-to-device std of nu (default 0)")
+    p.add_argument("--repeats", type=arg_positive_int, default=3, help="draws per point (default 3)")
+    p.add_argument("--max-test", type=arg_positive_int, default=None, help="evaluate on the first N test samples only")
+    p.add_argument("--seed", type=arg_seed, default=0, help="seed of the perturbation draws (default 0)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder of CHECKPOINT)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
     p.set_defaults(func=_evaluate)
@@ -56,6 +48,11 @@ def _evaluate(args) -> int:
 
     from memspice.learn import robustness as rb
 
+    input_file(args.checkpoint, "checkpoint")
+    if args.reference is not None:
+        input_file(args.reference, "--reference")
+    if args.out is not None:
+        output_dir(args.out, "--out")
     net, config, _ = rb.load_checkpoint_network(args.checkpoint)
     test = rb.checkpoint_test_split(config)
     x, y = test.x, test.y

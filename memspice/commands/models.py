@@ -7,6 +7,7 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
+from memspice.inputs import arg_seed, output_file
 
 
 def register(subparsers) -> None:
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
     plot.add_argument("name")
     plot.add_argument("--out", type=Path, help="PNG file (default NAME.png)")
     plot.add_argument("--engine", choices=("numpy", "ngspice"), default="numpy")
-    plot.add_argument("--seed", type=int, default=0, help="seed of the random draws (stochastic models)")
+    plot.add_argument("--seed", type=arg_seed, default=0, help="seed of the random draws (stochastic models)")
     plot.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
     plot.add_argument("--json", action="store_true", help="print the plotted numbers as JSON")
     plot.set_defaults(func=_plot)
@@ -103,6 +104,8 @@ def _export(args) -> int:
     from memspice.devices import get_model
     from memspice.devices.cards import card_text
 
+    if args.out:
+        output_file(args.out, "--out")
     m = get_model(args.name, **parse_assignments(args.param))
     text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format]()
     if args.out:
@@ -120,7 +123,7 @@ def _plot(args) -> int:
     from memspice.devices import get_model
 
     m = get_model(args.name, **parse_assignments(args.param))
-    out = args.out or Path(f"{args.name}.png")
+    out = output_file(args.out or Path(f"{args.name}.png"), "--out")
     summary = plot_model(m, out, simulator=args.engine, rng=np.random.default_rng(args.seed))
     if args.json:
         print_json(summary)

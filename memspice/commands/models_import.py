@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
+from memspice.inputs import arg_float, check_name, input_file, output_file
 
 
 def add_import_action(sub) -> None:
@@ -24,11 +25,11 @@ def add_import_action(sub) -> None:
     imp.add_argument("--terminals", nargs=2, metavar=("P", "N"),
                      help="the module terminals used as the cell's p and n (required for more than two terminals)")
     imp.add_argument("--init-param", metavar="NAME", help="instance parameter that sets the initial state")
-    imp.add_argument("--state-range", nargs=2, type=float, metavar=("LOW", "HIGH"),
+    imp.add_argument("--state-range", nargs=2, type=arg_float, metavar=("LOW", "HIGH"),
                      help="range of the state (default: the init parameter's declared range)")
     imp.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="set a model parameter on the card (checked against its declared range)")
-    imp.add_argument("--v-read", type=float, default=0.1, metavar="V", help="read voltage (default 0.1 V)")
+    imp.add_argument("--v-read", type=arg_float, default=0.1, metavar="V", help="read voltage (default 0.1 V)")
     imp.add_argument("--module", help="the module to use when the file defines several")
     imp.add_argument("--name", help="name of the imported model (default: the module name)")
     imp.add_argument("-o", "--out", type=Path, help="write the card here instead of the user models folder")
@@ -40,6 +41,11 @@ def _import(args) -> int:
     from memspice.external.card import card_dict, write_external_card
     from memspice.external.importer import import_verilog_a
 
+    input_file(args.file, "Verilog-A file")
+    if args.name is not None:
+        check_name(args.name, "--name")
+    if args.out is not None:
+        output_file(args.out, "--out")
     model = import_verilog_a(
         args.file, state=args.state, terminals=args.terminals, init_param=args.init_param,
         state_range=tuple(args.state_range) if args.state_range else None, params=parse_assignments(args.param),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from memspice.inputs import arg_timeout
 from memspice.spice.settings import BACKENDS, DEFAULT_TIMEOUT_S, ENGINES, SOLVERS, RunSettings
 
 __all__ = ["ENGINES", "BACKENDS", "SOLVERS", "add_backend", "add_engine", "add_timeout", "run_settings"]
 
 def add_timeout(parser, what: str = "simulator timeout in seconds") -> None:
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+    parser.add_argument("--timeout", type=arg_timeout, default=DEFAULT_TIMEOUT_S, metavar="S",
                         help=f"{what} (default {DEFAULT_TIMEOUT_S:g})")
 
 

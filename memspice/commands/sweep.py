@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from memspice.commands.output import format_table, print_json
+from memspice.inputs import arg_positive_int, input_file, output_file
 
 _EPILOG = """\
 examples:
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("sweep", type=Path, help="sweep file (TOML)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=arg_positive_int, default=None, metavar="N",
                    help="local worker processes (default: every usable core)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786 (needs dask[distributed])")
     p.add_argument("--resume", dest="resume", action="store_true", default=True,
@@ -55,10 +56,12 @@ def _sweep(args) -> int:
     from memspice.errors import ParameterError
     from memspice.sweep import load_sweep, read_results, run_sweep
 
+    input_file(args.sweep, "sweep file")
     spec = load_sweep(args.sweep)
     if args.output is not None:
         if args.output.suffix.lower() != ".csv":
             raise ParameterError(f"--output {str(args.output)!r}: the results table is a .csv file")
+        output_file(args.output, "--output")
         spec = dataclasses.replace(spec, output=args.output)
     if args.dry_run:
         rows = [(p.index, p.key, ", ".join(f"{k}={p.params[k]!r}" for k in spec.varied if k in p.params)) for p in spec.points]

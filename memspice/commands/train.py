@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from memspice.commands.output import format_table, print_json
+from memspice.inputs import input_file, output_dir
 
 
 def register(subparsers) -> None:
@@ -35,6 +36,9 @@ def _train(args) -> int:
     from memspice.learn.config import load_config, parse_override
     from memspice.learn.trainer import train
 
+    input_file(args.config, "training config")
+    if args.out is not None:
+        output_dir(args.out, "--out")
     overrides = dict(parse_override(text) for text in args.overrides)
     config = load_config(args.config, overrides)
     out = args.out if args.out is not None else Path("runs") / args.config.stem

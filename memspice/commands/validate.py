@@ -8,6 +8,10 @@ from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
 from memspice.errors import ParameterError
+from memspice.inputs import (
+    arg_float, arg_positive_float, arg_positive_int,
+    arg_seed, arg_timeout, input_file, output_dir,
+)
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.validate.config import SURROGATE_KINDS
 
@@ -24,26 +28,26 @@ def register(subparsers) -> None:
     )
     p.add_argument("--config", type=Path, help="TOML job file (see memspice/validate/config.py)")
     p.add_argument("--out", type=Path, default=Path("validate-out"), help="output folder (default validate-out)")
-    p.add_argument("--rows", type=int, help="crossbar rows (default 16)")
-    p.add_argument("--cols", type=int, help="crossbar columns (default 16)")
+    p.add_argument("--rows", type=arg_positive_int, help="crossbar rows (default 16)")
+    p.add_argument("--cols", type=arg_positive_int, help="crossbar columns (default 16)")
     p.add_argument("--model", help="compact model (default vteam with k_on = -0.01 m/s)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="compact-model parameter override, SI (repeatable; replaces the default overrides)")
-    p.add_argument("--wire-ohm", type=float, metavar="OHM", help="row and column wire resistance per segment (default 0.01)")
-    p.add_argument("--state", type=float, metavar="X", help="state of every cell (default uniform random in [0.4, 0.9])")
+    p.add_argument("--wire-ohm", type=arg_float, metavar="OHM", help="row and column wire resistance per segment (default 0.01)")
+    p.add_argument("--state", type=arg_float, metavar="X", help="state of every cell (default uniform random in [0.4, 0.9])")
     p.add_argument("--update", choices=("write", "coincidence"), help="update kind (default write)")
     p.add_argument("--scheme", choices=("v/2", "v/3"), help="write scheme (default v/2)")
-    p.add_argument("--amplitude", type=float, metavar="V", help="write amplitude, signed cell voltage (default -0.27)")
+    p.add_argument("--amplitude", type=arg_float, metavar="V", help="write amplitude, signed cell voltage (default -0.27)")
     p.add_argument("--cells", metavar="I,J;I,J", help="programmed cells, e.g. '3,4;7,1' (default 6 spread cells)")
-    p.add_argument("--pulses", type=int, metavar="N", help="write pulses per cell (default 1)")
-    p.add_argument("--width", type=float, metavar="S", help="pulse plateau (default 50e-9)")
-    p.add_argument("--edge", type=float, metavar="S", help="rise and fall time (default 5e-9)")
+    p.add_argument("--pulses", type=arg_positive_int, metavar="N", help="write pulses per cell (default 1)")
+    p.add_argument("--width", type=arg_positive_float, metavar="S", help="pulse plateau (default 50e-9)")
+    p.add_argument("--edge", type=arg_float, metavar="S", help="rise and fall time (default 5e-9)")
     p.add_argument("--surrogate", choices=SURROGATE_KINDS,
                    help="surrogate: array (default; array-aware: the write circuit solved per slot, pulse response "
                         "over amplitude), tabulated (wire-blind, nominal voltage on every cell) or calibrated "
                         "(wire-blind, fitted to ngspice pulse trains)")
-    p.add_argument("--seed", type=int, help="seed of the states and pulse trains (default 1)")
-    p.add_argument("--timeout", type=float, metavar="S", help=f"ngspice timeout (default {DEFAULT_TIMEOUT_S:g})")
+    p.add_argument("--seed", type=arg_seed, help="seed of the states and pulse trains (default 1)")
+    p.add_argument("--timeout", type=arg_timeout, metavar="S", help=f"ngspice timeout (default {DEFAULT_TIMEOUT_S:g})")
     p.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
     p.set_defaults(func=_validate)
 
@@ -86,6 +90,9 @@ def _config(args):
 def _validate(args) -> int:
     from memspice.validate.config import run_job
 
+    if args.config is not None:
+        input_file(args.config, "--config")
+    output_dir(args.out, "--out")
     cfg = _config(args)
     val = run_job(cfg, progress=not args.json)
     paths = val.write_outputs(args.out)

@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from memspice.errors import ParameterError
+from memspice.errors import ParameterError, SpiceTimeout
 
 __all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "ENGINES", "LONG_RUN_FACTOR", "PROBE_TIMEOUT_S", "RunSettings", "SOLVERS",
            "check_settings", "settings_or_default"]
@@ -96,6 +96,20 @@ class RunSettings:
         :data:`LONG_RUN_FACTOR`. Only a run that would fail anyway is affected.
         """
         return self.replace(timeout_s=self.timeout_s * LONG_RUN_FACTOR)
+
+    def remaining(self, started_s: float, what: str) -> "RunSettings":
+        """These settings with the time already spent since ``started_s`` (time.monotonic()) taken off the limit.
+
+        The limit covers the whole job, deck building included: SpiceTimeout
+        naming ``what`` (the step that used the time) when nothing is left.
+        """
+        import time
+
+        left = self.timeout_s - (time.monotonic() - started_s)
+        if left <= 0:
+            raise SpiceTimeout(f"{what} took longer than the time limit of {self.timeout_s:g} s (--timeout / "
+                               "timeout_s) before the simulator started; raise the limit or use a smaller circuit")
+        return self.replace(timeout_s=left)
 
     @property
     def simulator(self) -> str:
