@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -70,6 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("memspice: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `memspice ... --json | head`: the reader has gone; no traceback, exit like SIGPIPE
+        _drop_stdout()
+        return 141
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of the broken pipe raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ def test_cosim_on_digits_logs_checkpoint_errors(tmp_path, wire_ohm):
         assert float(r["dg_disturb_max_array_s"]) < 1e-9
         assert float(r["energy_j"]) > 0
     metrics = _read_csv(tmp_path / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["1", "1"] == [metrics[0]["epoch"]] * 2  # both files count epochs from 1
     assert metrics[0]["cosim_checkpoints"] == "2" and metrics[0]["cosim_failures"] == "0"
     assert float(metrics[0]["cosim_dg_rel_rms"]) == pytest.approx(float(rows[-1]["dg_rel_rms"]))
 
@@ -132,7 +133,7 @@ def test_resync_copies_the_circuit_conductances_into_the_tile(rng):
     cs._write = lambda: None  # no cosim.csv for this unit test
     tile = net.layers[-1].tile
     before = (tile.g_plus.copy(), tile.g_minus.copy())
-    row = cs.after_step(net, trace.inputs, deltas, step=1, epoch=0)
+    row = cs.after_step(net, trace.inputs, deltas, step=1, epoch=1)
     assert row["status"] == "ok", row["message"]
     assert row["resynced_devices"] >= 1
     changed = (tile.g_plus != before[0]) | (tile.g_minus != before[1])

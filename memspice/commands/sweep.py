@@ -101,6 +101,6 @@ def _print_results(spec, results: list[dict], max_rows: int = 40) -> None:
     print(format_table(headers, rows, "{:.4g}"))
     for r in results:
         if r["status"] != "ok":
-            print(f"point {r['index']} ({r['key']}): {r['error_type']}: {r['error']}")
+            print(f"point {r['point']} ({r['key']}): {r['error_type']}: {r['error']}")
     if len(results) > max_rows:
         print(f"... {len(results) - max_rows} more rows in the table")

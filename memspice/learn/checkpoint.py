@@ -110,14 +110,19 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise DataError(f"checkpoint {str(path)!r} does not exist; run without --resume to start afresh")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:  # our handle: closed on every error
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"checkpoint {str(path)!r} cannot be read ({exc}); delete it and start afresh") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # a 0-byte file is an EOFError
+        raise DataError(f"checkpoint {str(path)!r} cannot be read ({exc or type(exc).__name__}); it is truncated or "
+                        "not a checkpoint: give an intact one, or delete it and start afresh") from None
     if "__state__" not in arrays:
         raise DataError(f"{str(path)!r} is not a memspice checkpoint (no __state__ member)")
-    doc = json.load(io.BytesIO(arrays.pop("__state__").tobytes()))
-    if doc.get("format") != FORMAT_VERSION:
+    try:
+        doc = json.load(io.BytesIO(arrays.pop("__state__").tobytes()))
+    except (ValueError, UnicodeDecodeError):
+        raise DataError(f"checkpoint {str(path)!r} has a damaged state record; give an intact checkpoint") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_VERSION:
+        doc = doc if isinstance(doc, dict) else {}
         raise DataError(
             f"checkpoint {str(path)!r} has format {doc.get('format')!r}; this memspice reads format {FORMAT_VERSION}"
         )

@@ -202,7 +202,7 @@ def train(
                     step = epoch * n_batches + next_batch + 1
                     if cosim.due(step):  # a SPICE checkpoint can take a minute: say so on the bar
                         bar.set_postfix_str(f"SPICE checkpoint at step {step} ...", refresh=True)
-                    cosim.after_step(net, trace.inputs, deltas, step=step, epoch=epoch)
+                    cosim.after_step(net, trace.inputs, deltas, step=step, epoch=epoch + 1)
                 partial["loss_sum"] += cross_entropy(trace.probs, yb) * len(idx)
                 partial["correct"] += int(np.sum(np.argmax(trace.probs, axis=1) == yb))
                 partial["seen"] += len(idx)

@@ -155,7 +155,10 @@ class CosimCheckpoints:
             raise ConfigError(f"cosim.layer = {self.config.layer}: the network has {len(net.layers)} layers") from None
 
     def after_step(self, net, inputs, deltas, *, step: int, epoch: int) -> dict | None:
-        """Run a checkpoint if ``step`` is due; returns its CSV row (also appended and written)."""
+        """Run a checkpoint if ``step`` is due; returns its CSV row (also appended and written).
+
+        ``epoch``: the epoch in progress, 1-based as metrics.csv numbers it.
+        """
         if not self.due(step):
             return None
         if not self._checked:
@@ -351,7 +354,7 @@ class CosimCheckpoints:
 
     def epoch_metrics(self, epoch: int) -> dict:
         """The metrics.csv columns of ``epoch`` (1-based): checkpoints, failures and the last good one's errors."""
-        rows = [r for r in self.rows if r["epoch"] == epoch - 1]
+        rows = [r for r in self.rows if r["epoch"] == epoch]
         good = [r for r in rows if r["status"] == "ok"]
         last = good[-1] if good else {}
         nan = float("nan")
