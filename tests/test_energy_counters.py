@@ -336,3 +336,27 @@ def test_resumed_run_keeps_the_energy_columns_it_started_with(rng):
     del old_state["energy_source"]
     old = RunAccounting.start(net, rule.name, config, {"accounting": old_state})
     assert old.metric_columns == () and old.energy_source is None
+
+
+@pytest.mark.parametrize("scale", [0.9, 3.0])  # all |v| <= 1 (the whole-array path) and beyond (row maxima)
+def test_batched_read_counts_equal_the_per_vector_definition(scale):
+    # Reference: the definition evaluated row by row in float64 on the explicit
+    # rows [v, 1] (bias line) or v: driven lines, sum |u| and sum u^2 with
+    # u = v / max|v| of the row. 40 mini-batches of 8 reads are recorded one by
+    # one (batched internally, float32 input) and must sum to it to 1e-6
+    # relative (float32 BLAS sums); the line count exactly.
+    rng = np.random.default_rng(8)
+    batches = [(scale * rng.uniform(-1, 1, (8, 5)) * (rng.random((8, 5)) < 0.7)).astype(np.float32) for _ in range(40)]
+    for bias in (False, True):
+        c = OpCounters([(3, 6)])
+        for v in batches:
+            c.record_read(0, "forward", v, bias=bias)
+        rows = np.concatenate(batches).astype(np.float64)
+        if bias:
+            rows = np.concatenate([rows, np.ones((rows.shape[0], 1))], axis=1)
+        u = np.abs(rows) / np.abs(rows).max(axis=1, keepdims=True)
+        t = c.totals()[0]
+        assert t["forward_reads"] == 320 and t["forward_conversions"] == 320 * 3
+        assert t["forward_rows"] == np.count_nonzero(rows)
+        assert t["forward_sum_abs"] == pytest.approx(u.sum(), rel=1e-6)
+        assert t["forward_sum_sq"] == pytest.approx((u * u).sum(), rel=1e-6)

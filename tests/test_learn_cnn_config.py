@@ -117,6 +117,7 @@ def test_fp_sgd_step_on_a_two_conv_cnn_is_minus_eta_times_the_finite_difference_
     rng = np.random.default_rng(7)
     net = build_cnn((1, 6, 6), [(3, 3), (2, 2)], [3], rng)
     for layer in net.layers:
+        layer.w = layer.w.astype(np.float64)  # dense layers keep float32; a 1e-6 step needs float64
         layer.b = rng.uniform(-0.3, 0.3, layer.b.shape)
     x = rng.uniform(0.0, 1.0, (4, 36))
     y = np.array([0, 2, 1, 2])

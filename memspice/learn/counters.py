@@ -76,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from memspice.errors import DataError, ParameterError
+from memspice.learn.read_stats import vector_stats
 from memspice.energy.counters_csv import read_counters_csv  # the reader lives with its user (energy); re-exported for train-side callers
 
 FIELDS = (
@@ -88,17 +89,9 @@ FIELDS = (
 )
 _INDEX = {name: k for k, name in enumerate(FIELDS)}
 _STATE_FORMAT = "memspice.learn.counters/1"
-
-
-def _vector_stats(v: np.ndarray) -> tuple[int, int, float, float]:
-    """(reads, driven lines, Σ|u|, Σu²) of the rows of ``v`` (R, n) with u = v / max|v| per row."""
-    a = np.abs(np.asarray(v, dtype=np.float64))
-    if a.ndim != 2:
-        raise ParameterError(f"read vectors must be a (reads, lines) array, got shape {a.shape}")
-    m = a.max(axis=1, initial=0.0)
-    live = m > 0.0
-    u = a[live] / m[live, None]
-    return a.shape[0], int(np.count_nonzero(a)), float(u.sum()), float(np.einsum("ij,ij->", u, u))
+_PENDING_VALUES = 2**16
+"""Read-vector entries of one layer and direction gathered before they are summed (OpCounters.record_read):
+enough to spread the cost of a reduction over many small mini-batches, few enough to stay in the CPU cache."""
 
 
 class OpCounters:
@@ -118,6 +111,8 @@ class OpCounters:
             raise ParameterError(f"devices_per_pulse has {len(self.devices_per_pulse)} entries for {n} layers")
         self._a = np.zeros((n, len(FIELDS)))
         self._mark = np.zeros_like(self._a)
+        self._pending: dict[tuple, list] = {}  # (layer, direction, bias) -> read vectors not yet summed
+        self._pending_values: dict[tuple, int] = {}
 
     @classmethod
     def for_network(cls, net) -> "OpCounters":
@@ -145,16 +140,42 @@ class OpCounters:
 
     # -- records -------------------------------------------------------------------------
 
-    def record_read(self, k: int, direction: str, vectors: np.ndarray) -> None:
-        """Reads of layer ``k``: ``vectors`` (reads, lines) driven into the tile, ``direction`` forward|backward."""
+    def record_read(self, k: int, direction: str, vectors: np.ndarray, bias: bool = False) -> None:
+        """Reads of layer ``k``: ``vectors`` (reads, lines) driven into the tile, ``direction`` forward|backward
+        (``bias``: the vectors are [vectors, 1], the bias line driven with 1 as well).
+
+        Batched: the vectors are kept (not copied: the caller must not change
+        them afterwards) and summed :data:`_PENDING_VALUES` entries at a time, and
+        whenever the counts are read (:meth:`totals`, :meth:`since_mark`,
+        :meth:`mark`, :meth:`state_dict`): one pass of a few numpy reductions
+        instead of one per mini-batch.
+        """
         if direction not in ("forward", "backward"):
             raise ParameterError(f"direction = {direction!r}: give 'forward' or 'backward'")
-        reads, rows, s_abs, s_sq = _vector_stats(vectors)
-        n_out, n_cols = self.shapes[k]
-        outputs = n_out if direction == "forward" else n_cols
-        d = direction
-        self._add(k, **{f"{d}_reads": reads, f"{d}_rows": rows, f"{d}_sum_abs": s_abs, f"{d}_sum_sq": s_sq,
-                        f"{d}_conversions": reads * outputs})
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2:
+            raise ParameterError(f"read vectors must be a (reads, lines) array, got shape {vectors.shape}")
+        key = (k, direction, bool(bias))
+        self._pending.setdefault(key, []).append(vectors)
+        values = self._pending_values.get(key, 0) + vectors.size
+        self._pending_values[key] = values
+        if values >= _PENDING_VALUES:
+            self._flush(key)
+
+    def _flush(self, key: tuple | None = None) -> None:
+        """Sum the pending read vectors (of ``key``, default all) into the counts."""
+        for kk in [key] if key is not None else list(self._pending):
+            parts = self._pending.pop(kk, None)
+            self._pending_values.pop(kk, None)
+            if not parts:
+                continue
+            k, d, bias = kk
+            vectors = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+            reads, rows, s_abs, s_sq = vector_stats(vectors, bias)
+            n_out, n_cols = self.shapes[k]
+            outputs = n_out if d == "forward" else n_cols
+            self._add(k, **{f"{d}_reads": reads, f"{d}_rows": rows, f"{d}_sum_abs": s_abs, f"{d}_sum_sq": s_sq,
+                            f"{d}_conversions": reads * outputs})
 
     def record_passes(self, net, trace, deltas) -> None:
         """The reads of one training step: forward reads of every layer, backward reads of layers 1..L−1.
@@ -166,8 +187,12 @@ class OpCounters:
         from memspice.learn.operands import update_operands
 
         for k, layer in enumerate(net.layers):
-            xr, dr = update_operands(layer, trace.inputs[k], deltas[k])
-            self.record_read(k, "forward", xr)
+            if hasattr(layer, "update_operands") or hasattr(layer, "tile_inputs"):
+                xr, dr = update_operands(layer, trace.inputs[k], deltas[k])
+                self.record_read(k, "forward", xr)
+            else:  # a dense float layer: its operands are [x, 1] and δ (operands.update_operands), not built here
+                xr, dr = trace.inputs[k], deltas[k]
+                self.record_read(k, "forward", xr, bias=True)
             if k > 0:
                 self.record_read(k, "backward", dr)
             self._add(k, steps=1)
@@ -223,14 +248,17 @@ class OpCounters:
 
     def totals(self) -> list[dict]:
         """Per layer: every field's count since the start of the run."""
+        self._flush()
         return [dict(zip(FIELDS, row.tolist())) for row in self._a]
 
     def since_mark(self) -> list[dict]:
         """Per layer: counts since the last :meth:`mark` (the current epoch)."""
+        self._flush()
         return [dict(zip(FIELDS, row.tolist())) for row in self._a - self._mark]
 
     def mark(self) -> None:
         """Start a new period (call at the end of each epoch)."""
+        self._flush()
         self._mark = self._a.copy()
 
     def summed(self, per_layer: list[dict] | None = None) -> dict:
@@ -239,6 +267,7 @@ class OpCounters:
         return {f: float(sum(d[f] for d in per_layer)) for f in FIELDS}
 
     def state_dict(self) -> dict:
+        self._flush()
         return {"format": _STATE_FORMAT, "fields": list(FIELDS), "shapes": [list(s) for s in self.shapes],
                 "devices_per_pulse": list(self.devices_per_pulse), "counts": self._a.copy(), "mark": self._mark.copy()}
 
@@ -249,6 +278,7 @@ class OpCounters:
             raise DataError("the saved counters are for other fields or layer shapes; they cannot be resumed here")
         self._a = np.array(state["counts"], dtype=np.float64)
         self._mark = np.array(state["mark"], dtype=np.float64)
+        self._pending, self._pending_values = {}, {}
 
 
 def _per_slot(trains) -> np.ndarray:

@@ -3,7 +3,9 @@
 Both kinds compute the pre-activation ``z = W x + b`` and propagate an error
 back as ``δ W``; they differ in where W lives:
 
-* :class:`FloatDense` keeps W and b as float64 arrays (the baseline);
+* :class:`FloatDense` keeps W and b as float arrays (the baseline): float32,
+  the dtype of the data (:data:`memspice.learn.datasets.FEATURE_DTYPE`), as
+  :func:`init_weights` draws them, or float64 when given float64 weights;
 * :class:`AnalogDense` keeps them as conductance pairs on an
   :class:`memspice.surrogate.AnalogTile`. The bias is one extra tile column
   driven by a constant input of 1 (the "bias row" of a crossbar), so the
@@ -17,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from memspice.errors import ParameterError
+from memspice.learn.datasets import FEATURE_DTYPE
 
 
 def init_weights(n_out: int, n_in: int, activation: str, rng: np.random.Generator) -> np.ndarray:
@@ -24,13 +27,14 @@ def init_weights(n_out: int, n_in: int, activation: str, rng: np.random.Generato
 
     limit = sqrt(6 / (n_in + n_out)) for sigmoid (Glorot & Bengio 2010) and
     sqrt(6 / n_in) for ReLU (He et al. 2015); the same draw is used for the
-    floating-point and the analog network so both start from the same point.
+    floating-point and the analog network so both start from the same point
+    (drawn in float64, returned rounded to FEATURE_DTYPE, float32).
     """
     if activation == "relu":
         limit = np.sqrt(6.0 / n_in)
     else:
         limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, size=(n_out, n_in))
+    return rng.uniform(-limit, limit, size=(n_out, n_in)).astype(FEATURE_DTYPE)
 
 
 def program_weights(tile, w: np.ndarray) -> None:
@@ -60,14 +64,20 @@ def program_weights(tile, w: np.ndarray) -> None:
     tile.set_conductances(g_c + half, g_c - half)
 
 
+def _float_dtype(a) -> np.dtype:
+    """float32 or float64 as ``a`` holds; FEATURE_DTYPE for anything else (integers, lists)."""
+    dtype = np.asarray(a).dtype
+    return dtype if dtype in (np.float32, np.float64) else FEATURE_DTYPE
+
+
 class FloatDense:
-    """z = x Wᵀ + b in float64. ``w``: (n_out, n_in); ``b``: (n_out,)."""
+    """z = x Wᵀ + b in the dtype of W (float32 or float64). ``w``: (n_out, n_in); ``b``: (n_out,)."""
 
     kind = "float"
 
     def __init__(self, w: np.ndarray, b: np.ndarray | None = None):
-        self.w = np.array(w, dtype=np.float64)
-        self.b = np.zeros(self.w.shape[0]) if b is None else np.array(b, dtype=np.float64)
+        self.w = np.array(w, dtype=_float_dtype(w))
+        self.b = np.zeros(self.w.shape[0], dtype=self.w.dtype) if b is None else np.array(b, dtype=self.w.dtype)
         if self.b.shape != (self.w.shape[0],):
             raise ParameterError(f"bias has shape {self.b.shape}; expected ({self.w.shape[0]},) to match W")
 
@@ -93,8 +103,8 @@ class FloatDense:
         return {"w": self.w.copy(), "b": self.b.copy()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.w = np.array(state["w"], dtype=np.float64)
-        self.b = np.array(state["b"], dtype=np.float64)
+        self.w = np.array(state["w"], dtype=_float_dtype(state["w"]))
+        self.b = np.array(state["b"], dtype=self.w.dtype)
 
 
 class AnalogDense:

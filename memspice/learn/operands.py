@@ -31,7 +31,7 @@ def update_operands(layer, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray
     hook = getattr(layer, "update_operands", None)
     if hook is not None:
         return hook(x, delta)
-    ones = np.ones((x.shape[0], 1), dtype=np.float64)
+    ones = np.ones((x.shape[0], 1), dtype=x.dtype)
     if hasattr(layer, "tile_inputs"):
         return layer.tile_inputs(x), delta
     return np.concatenate([x, ones], axis=1), delta
