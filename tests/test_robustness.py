@@ -205,7 +205,7 @@ def test_fp_copy_of_the_analog_cnn_predicts_as_the_analog_cnn(mp_cnn, rng):
     path, trainer_acc = mp_cnn
     net, config, _ = load_checkpoint_network(path)
     assert [type(layer).__name__ for layer in net.layers] == ["Conv2d", "AnalogDense"] and net.kind == "analog"
-    x = checkpoint_test_split(config).x
+    x = checkpoint_test_split(config).x.astype(np.float64)  # float64 reads (float32 data would read in float32)
     fp = float_copy(net)
     assert isinstance(fp.layers[0], Conv2d) and fp.kind == "float"
     p_analog, p_fp = net.predict_proba(x), fp.predict_proba(x)

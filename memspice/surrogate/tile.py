@@ -103,6 +103,9 @@ class AnalogTile(TileReadPath):
         if "w" in old:
             old["w"].reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / g_scale
             self._cache["w"] = old["w"]
+            if "w32" in old:  # its float32 copy (float32 reads), the same rounding as a recompute
+                old["w32"].reshape(-1)[cells] = old["w"].reshape(-1)[cells]
+                self._cache["w32"] = old["w32"]
         tuples = [key for key in old if isinstance(key, tuple)]
         undrifted = {key[1] for key in tuples if key[0] == "drifting" and not old[key]}  # their t0
         self._cache.update((("drifting", t0_s), False) for t0_s in undrifted)

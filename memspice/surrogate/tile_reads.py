@@ -71,15 +71,20 @@ class TileReadPath:
             self._cache[key] = self.effective_conductances(read)
         return self._cache[key]
 
-    def _weights_for(self, read: ReadConfig, key: str) -> np.ndarray:
+    def _weights_for(self, read: ReadConfig, key: str, dtype=np.float64) -> np.ndarray:
         # without drift (or before any device has drifted) the forward and backward
-        # reads share one W (key "w"), which a sparse update patches in place (see _changed)
+        # reads share one W (key "w"), which a sparse update patches in place (see _changed);
+        # float32 reads use W rounded to float32 (key + "32"), patched alike
         if not self._drifting(read):
             key = "w"
         if key not in self._cache:
             g = self._eff_g(read)
             self._cache[key] = (g[0] - g[1]) / self.mapping.g_scale_s
-        return self._cache[key]
+        if dtype == np.float64:
+            return self._cache[key]
+        if key + "32" not in self._cache:
+            self._cache[key + "32"] = self._cache[key].astype(np.float32)
+        return self._cache[key + "32"]
 
     def _noise_var(self, read: ReadConfig) -> np.ndarray:
         """Per-pair conductance read-noise variance (sigma+^2 + sigma-^2)/g_scale^2, (n_out, n_in) float32.
@@ -138,7 +143,10 @@ class TileReadPath:
         return self._read(d, self.config.bwd_read, transpose=True)
 
     def _read(self, x: np.ndarray, read: ReadConfig, transpose: bool) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        # float32 inputs (the training data and activations) are read in float32, W rounded to
+        # float32 (2^-24 of a weight, far below a device step); anything else in float64
+        x = np.asarray(x)
+        x = x if x.dtype == np.float32 else np.asarray(x, dtype=np.float64)
         n_vec = self.n_out if transpose else self.n_in
         single = x.ndim == 1
         xb = x[None, :] if single else x
@@ -151,11 +159,13 @@ class TileReadPath:
         if read.dac_bits is not None:
             xb = quantise(xb, read.dac_bits, read.dac_range, read.out_of_range, "DAC input")
         if read.mode == "ir_drop" and read.ir_method == "linearised":
+            xb = xb.astype(np.float64, copy=False)  # the nodal solvers work in float64
             y = self._ir_linearised(read, transpose, xb).read(xb)
         elif read.mode == "ir_drop":
+            xb = xb.astype(np.float64, copy=False)
             y = self._ir_reader(read, transpose).read(xb)
         else:
-            w = self._weights_for(read, "bwd" if transpose else "fwd")
+            w = self._weights_for(read, "bwd" if transpose else "fwd", xb.dtype)
             y = xb @ w if transpose else xb @ w.T
         if read.has_g_noise:
             # (with IR drop this adds the noise of an ideal read: a first-order
@@ -170,7 +180,7 @@ class TileReadPath:
             std *= self.rng.standard_normal(y.shape, dtype=np.float32)
             y = y + std
         if read.out_noise_std > 0.0:
-            y = y + read.out_noise_std * self.rng.standard_normal(y.shape)
+            y = y + read.out_noise_std * self.rng.standard_normal(y.shape, dtype=y.dtype)
         if read.adc_bits is not None:
             y = quantise(y, read.adc_bits, read.adc_range, read.out_of_range, "ADC output")
         return y[0] if single else y

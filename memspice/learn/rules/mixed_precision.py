@@ -99,15 +99,21 @@ class MixedPrecision(Rule):
         for k, (layer, tile, x, d) in enumerate(zip(net.layers, tiles, inputs, deltas)):
             xt, dt = layer.update_operands(x, d)
             chi = self._chi[k]
+            # the gradient product in the operands' dtype (float32 in training), accumulated in float64
             chi -= (self.learning_rate / xt.shape[0]) * (dt.T @ xt)  # R rows: B, or B·P for a conv layer
             eps = self.epsilon if self.epsilon is not None else default_epsilon(tile)
-            n = np.trunc(chi / eps)  # sign(χ)·floor(|χ|/ε)
+            flat = chi.reshape(-1)
+            # the cells with a whole step (a few of them; the margin keeps those whose quotient rounds up to 1)
+            cells = np.flatnonzero(np.abs(flat) >= eps * (1.0 - 1e-12))
+            n = np.trunc(flat[cells] / eps)  # sign(χ)·floor(|χ|/ε)
+            if not np.all(n):
+                cells, n = cells[n != 0], n[n != 0]
             record_programmed(counters, k, n, macs=xt.shape[0] * chi.size, accumulator_updates=chi.size)
-            if np.any(n):
-                chi -= n * eps
+            if cells.size:
+                flat[cells] -= n * eps
                 counts = n.astype(np.int64)
                 self._n_pulses += int(np.abs(counts).sum())
-                tile.apply_pulses(counts)
+                tile.apply_cell_pulses(cells, counts)
         self._steps += 1
         if self.refresh_every and self._steps % self.refresh_every == 0:
             for tile in tiles:
