@@ -11,7 +11,9 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 
 from memspice import __version__
 from memspice.errors import MemspiceError
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 1
+    _terminate_as_interrupt()
     try:
         return int(func(args) or 0)
     except MemspiceError as exc:
@@ -74,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `memspice ... --json | head`: the reader has gone; no traceback, exit like SIGPIPE
         _drop_stdout()
         return 141
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill PID``, a batch system's stop) unwinds like Ctrl-C: child simulators are killed, temporary
+    folders removed, a training run saves its checkpoint (memspice.learn.trainer takes both signals itself)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: signal.default_int_handler(signum, frame))
 
 
 def _drop_stdout() -> None:

@@ -129,6 +129,41 @@ def load_checkpoint(path: str | Path) -> dict:
     return _decode(doc["state"], arrays)
 
 
+def run_checkpoints(folder: str | Path) -> list[Path]:
+    """The checkpoints of a run's ``checkpoints/`` folder, newest first: last.npz, then epoch-NNN.npz by epoch."""
+    folder = Path(folder)
+    epochs = sorted(folder.glob("epoch-[0-9][0-9][0-9]*.npz"), key=lambda p: p.name, reverse=True)
+    last = folder / "last.npz"
+    return ([last] if last.is_file() else []) + [p for p in epochs if p.is_file()]
+
+
+def load_resume_checkpoint(folder: str | Path) -> tuple[dict, Path]:
+    """The state to resume a run from: ``last.npz``, or the newest intact ``epoch-NNN.npz`` when it is missing or damaged.
+
+    A fallback is said on standard error (which file was unusable, which one is used);
+    DataError when no checkpoint of the folder can be read.
+    """
+    folder = Path(folder)
+    problems = []
+    for path in run_checkpoints(folder):
+        try:
+            state = load_checkpoint(path)
+        except DataError as exc:
+            problems.append(f"{path.name}: {exc}")
+            continue
+        if problems or path.name != "last.npz":
+            import sys
+
+            why = "; ".join(problems) if problems else "last.npz is missing"
+            print(f"memspice: resuming from {path} (epoch {state.get('epoch', '?')}), the newest intact checkpoint: "
+                  f"{why}", file=sys.stderr)
+        return state, path
+    if problems:
+        raise DataError(f"no checkpoint in {str(folder)!r} can be read ({'; '.join(problems)}); "
+                        "run without --resume into a new --out folder to start afresh")
+    raise DataError(f"checkpoint {str(folder / 'last.npz')!r} does not exist; run without --resume to start afresh")
+
+
 def generator_state(rng: np.random.Generator) -> dict:
     """The exact state of a numpy Generator (its bit generator's state dict)."""
     return rng.bit_generator.state

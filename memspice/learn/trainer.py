@@ -25,9 +25,13 @@ The loop knows rules only through :class:`~memspice.learn.rules.base.Rule`:
 update, with the run's operation counters passed in
 (:class:`~memspice.learn.counters.RunAccounting`).
 
-Ctrl-C (SIGINT) during training finishes the current mini-batch, writes
-``checkpoints/last.npz`` and returns with ``interrupted=True``; a second
-Ctrl-C aborts at once.
+Ctrl-C (SIGINT) or SIGTERM during training finishes the current mini-batch,
+writes ``checkpoints/last.npz`` and returns with ``interrupted=True``; a
+second one aborts at once. ``resume=True`` takes last.npz, or the newest
+intact ``epoch-NNN.npz`` when last.npz is missing or damaged (and says so).
+While a run writes its folder it holds ``.memspice.lock`` there
+(:class:`memspice.runlock.RunLock`): a second run into the same folder refuses
+before writing anything; the lock of a killed run is recognised as stale.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from memspice.learn.network import Network
 from memspice.learn.rules import Rule, build_rule
 from memspice.learn.run_state import Streams, check_sizes, load_dataset, network_from_state, network_state, new_network
 from memspice.learn.run_summary import TrainResult, check_same_run, resume_config, write_summary
+from memspice.runlock import LOCK_NAME, RunLock
 
 def make_rule(config: TrainConfig) -> Rule:
     """The update rule object named by ``config.rule`` (through the rule registry)."""
@@ -58,7 +63,7 @@ def make_rule(config: TrainConfig) -> Rule:
 
 
 class _InterruptFlag:
-    """SIGINT handler that asks the loop to stop after the current mini-batch; a second Ctrl-C aborts."""
+    """SIGINT/SIGTERM handler that asks the loop to stop after the current mini-batch; a second Ctrl-C aborts."""
 
     def __init__(self):
         self.requested = False
@@ -66,9 +71,10 @@ class _InterruptFlag:
         self._installed = False
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is threading.main_thread():  # SIGTERM (kill, a batch system) as Ctrl-C
+            self._previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+            for s in self._previous:
+                signal.signal(s, self._handle)
             self._installed = True
         return self
 
@@ -79,7 +85,8 @@ class _InterruptFlag:
 
     def __exit__(self, *exc):
         if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+            for s, previous in self._previous.items():
+                signal.signal(s, previous)
         return False
 
 
@@ -106,6 +113,12 @@ def train(
     for a caller's own progress display.
     """
     out_dir = Path(out_dir)
+    with RunLock(out_dir / LOCK_NAME, what="training run", owner_hint="--out folder"):  # one run writes a folder
+        return _train(config, out_dir, resume=resume, progress=progress, stop_after_epochs=stop_after_epochs,
+                      on_batch=on_batch)
+
+
+def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) -> TrainResult:
     last_path = out_dir / "checkpoints" / "last.npz"
     streams = Streams(config.seed)
     data = load_dataset(config, streams.data)
@@ -116,7 +129,7 @@ def train(
     n_batches = -(-n_train // batch)
 
     if resume:
-        state = ckpt.load_checkpoint(last_path)
+        state, _ = ckpt.load_resume_checkpoint(last_path.parent)
         check_same_run(state["config"], config)
         net, tile_rngs = network_from_state(state["network"], config.network.activation)
         rule.load_state_dict(state["rule"])
@@ -132,7 +145,7 @@ def train(
                 "raise training.epochs to train on"
             )
     else:
-        if last_path.exists():
+        if ckpt.run_checkpoints(last_path.parent):
             raise DataError(
                 f"{str(out_dir)!r} already holds a run (checkpoints/last.npz); continue it with --resume, "
                 "or choose another --out folder"

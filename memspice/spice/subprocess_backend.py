@@ -11,7 +11,7 @@ from pathlib import Path
 
 from memspice.errors import SimulatorNotFound, SpiceError, SpiceTimeout
 from memspice.spice.messages import raise_for_output
-from memspice.spice.process import run_in_group
+from memspice.spice.process import remove_stale_tempdirs, run_in_group, temp_prefix
 from memspice.spice.rawfile import read_raw
 from memspice.spice.result import SimResult
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
@@ -46,7 +46,8 @@ class NgspiceSubprocess:
     def run_all(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[SimResult]:
         """Every analysis of ``netlist``, in the order ngspice ran them."""
         exe = self.executable or find_ngspice()
-        with tempfile.TemporaryDirectory(prefix="memspice-ngspice-") as tmp:
+        remove_stale_tempdirs(TEMP_PREFIX)
+        with tempfile.TemporaryDirectory(prefix=temp_prefix(TEMP_PREFIX)) as tmp:
             deck = Path(tmp) / "deck.cir"
             raw = Path(tmp) / "out.raw"
             deck.write_text(_with_end(netlist))
@@ -67,6 +68,10 @@ class NgspiceSubprocess:
             if failed:
                 raise SpiceError("ngspice produced no results", ngspice_message=output[-2000:])
             return read_raw(raw)
+
+
+#: temporary folders of ngspice runs: <tmp>/memspice-ngspice-<pid>-<start time>-XXXX
+TEMP_PREFIX = "memspice-ngspice-"
 
 
 def _with_end(netlist: str) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from memspice.errors import ParameterError, SimulatorNotFound, SpiceError, SpiceTimeout
 from memspice.spice.rawfile import read_raw
-from memspice.spice.process import run_in_group
+from memspice.spice.process import remove_stale_tempdirs, run_in_group, temp_prefix
 from memspice.spice.result import SimResult
 from memspice.spice.settings import DEFAULT_TIMEOUT_S
 from memspice.spice.vacask_messages import raise_for_vacask_output, strip_banner, tool_error
@@ -109,7 +109,8 @@ class Vacask:
                 "control\n  analysis op1 op\nendc"
             )
         exe = self.executable or find_vacask()
-        with tempfile.TemporaryDirectory(prefix="memspice-vacask-") as tmp:
+        remove_stale_tempdirs("memspice-vacask-")
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("memspice-vacask-")) as tmp:
             deck = Path(tmp) / "deck.sim"
             deck.write_text(netlist.rstrip() + "\n")
             try:

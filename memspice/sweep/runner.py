@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import signal
 import socket
 import time
 import traceback
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memspice.errors import ConfigError, MemspiceError, ParameterError
+from memspice.runlock import RunLock
 from memspice.sweep.spec import Point, SweepSpec
 from memspice.sweep.table import ResultTable, columns_for, export_parquet
 from memspice.sweep.tasks import TASKS, run_task
@@ -82,6 +84,7 @@ def run_point(kind: str, params: dict, base_dir: str, workdir: str) -> dict:
     """
     t0 = time.perf_counter()
     out = {"status": "ok", "error_type": "", "error": "", "metrics": {}}
+    _BUSY[0] = True
     try:
         out["metrics"] = run_task(kind, params, base_dir=Path(base_dir), workdir=Path(workdir))
     except MemspiceError as exc:
@@ -90,9 +93,64 @@ def run_point(kind: str, params: dict, base_dir: str, workdir: str) -> dict:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         out.update(status="error", error_type=type(exc).__name__,
                    error=_one_line(f"{exc} (unexpected error at {Path(where.filename).name}:{where.lineno} in {where.name})"))
+    finally:
+        _BUSY[0] = False
     out["elapsed_s"] = time.perf_counter() - t0
     out["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     return out
+
+
+_BUSY = [False]  # in a worker: a point is running (run_point sets it)
+#: how long a worker whose master died may take to stop its point (a training point saves its checkpoint)
+ORPHAN_GRACE_S = 60.0
+
+
+def _worker_sigterm(signum, frame):
+    if not _BUSY[0]:
+        os._exit(143)  # between points: nothing to clean up, no traceback
+    raise KeyboardInterrupt  # unwind the point: its ngspice group killed, its temporary folders removed
+
+
+def _orphan_watch(parent: int) -> None:
+    """Worker thread: once the master is gone, leave as soon as no point runs (or after the grace time)."""
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    t0 = time.monotonic()
+    while _BUSY[0] and time.monotonic() - t0 < ORPHAN_GRACE_S:
+        time.sleep(0.05)
+    os._exit(143)
+
+
+def _worker_init() -> None:
+    """A local sweep worker ends with its master: SIGTERM when the master dies (Linux: PR_SET_PDEATHSIG;
+    a training point then saves its checkpoint and stops, as on Ctrl-C), and the worker exits once its point
+    has stopped instead of waiting for work that will never come."""
+    import threading
+
+    from memspice.spice.process import die_with_parent
+
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+    parent = os.getppid()
+    die_with_parent(signal.SIGTERM)
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True, name="memspice-orphan-watch").start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM every worker of ``pool`` (its point stops, see :func:`_worker_init`), let them leave, and kill
+    any that is still there after :data:`ORPHAN_GRACE_S`."""
+    import threading
+
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    killer = threading.Timer(ORPHAN_GRACE_S, lambda: [p.kill() for p in procs if p.is_alive()])
+    killer.daemon = True
+    killer.start()
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)  # the workers take the stop sentinel after their point
+    finally:
+        killer.cancel()
 
 
 def _workdir(spec: SweepSpec, point: Point) -> Path:
@@ -120,6 +178,15 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: str | N
         raise ParameterError(f"workers = {workers!r}: need an integer >= 1")
     if stop_after is not None and stop_after < 1:
         raise ParameterError(f"stop_after = {stop_after!r}: need an integer >= 1 (or None)")
+    lock = RunLock(spec.output.with_name(spec.output.name + ".lock"), what="sweep", owner_hint="--output table")
+    with lock:  # one sweep appends to a table at a time
+        return _run_locked(spec, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
+                           progress=progress, stop_after=stop_after, on_result=on_result,
+                           scheduler_timeout_s=scheduler_timeout_s)
+
+
+def _run_locked(spec: SweepSpec, *, workers, scheduler, resume, retry_failed, progress, stop_after, on_result,
+                scheduler_timeout_s) -> SweepRun:
     task = TASKS[spec.kind]
     table = ResultTable(spec.output, columns_for(spec.param_names, task.metrics))
     if resume:
@@ -185,7 +252,7 @@ def _run_pool(spec: SweepSpec, todo: list[Point], workers: int, record, stop_aft
     """Local process pool; at most ``workers`` points in flight, so a crashed worker takes down only those."""
     pending = deque(todo)
     n_done = 0
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)))
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init)
     inflight: dict = {}
     try:
         while pending or inflight:
@@ -210,8 +277,11 @@ def _run_pool(spec: SweepSpec, todo: list[Point], workers: int, record, stop_aft
                     n_done += 1
                 inflight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=min(workers, max(1, len(pending))))
+                pool = ProcessPoolExecutor(max_workers=min(workers, max(1, len(pending))), initializer=_worker_init)
         return False
+    except BaseException:  # Ctrl-C or SIGTERM of the master: the workers stop too, nothing keeps running
+        _stop_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=not inflight, cancel_futures=True)
 
