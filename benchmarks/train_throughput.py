@@ -31,7 +31,12 @@ BLAS runs on one thread (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREAD
 is importable, the same network on its analog tiles (ConstantStep device) adds
 a row timed over the same samples (aihwkit is not a dependency of memspice).
 
-    python benchmarks/train_throughput.py [--samples 6000] [--batch 64] [--csv FILE] [--json]
+``--hidden 1024 512``: the same comparison for the network 784-1024-512-10
+(the shipped configs with ``network.sizes`` overridden, the limit of the same
+sizes); its table goes to train_throughput_784-1024-512-10.{csv,txt} unless
+``--csv`` says otherwise.
+
+    python benchmarks/train_throughput.py [--samples 6000] [--batch 64] [--hidden H1 H2 ...] [--csv FILE] [--json]
 """
 
 from __future__ import annotations
@@ -90,17 +95,17 @@ def load_data(samples: int) -> tuple[np.ndarray, np.ndarray]:
     return data.train.x, data.train.y
 
 
-def float32_sgd_epoch(x: np.ndarray, y: np.ndarray, batch: int, lr: float, seed: int = 0) -> float:
-    """One epoch of plain float32 mini-batch SGD of the SIZES sigmoid MLP (softmax + cross-entropy); seconds.
+def float32_sgd_epoch(x: np.ndarray, y: np.ndarray, batch: int, lr: float, seed: int = 0, sizes=SIZES) -> float:
+    """One epoch of plain float32 mini-batch SGD of the ``sizes`` sigmoid MLP (softmax + cross-entropy); seconds.
 
     memspice's sgd rule: Glorot-uniform W, zero b; z = x W^T + b; sigmoid hidden; softmax output;
     delta_L = p - onehot(y); delta_k = (delta_{k+1} W_{k+1}) * a(1-a); W -= (lr/B) delta^T x, b -= (lr/B) sum delta.
     """
     rng = np.random.default_rng(seed)
-    ws = [rng.uniform(-(lim := np.sqrt(6.0 / (i + o))), lim, (o, i)).astype(np.float32) for i, o in zip(SIZES, SIZES[1:])]
-    bs = [np.zeros(o, np.float32) for o in SIZES[1:]]
+    ws = [rng.uniform(-(lim := np.sqrt(6.0 / (i + o))), lim, (o, i)).astype(np.float32) for i, o in zip(sizes, sizes[1:])]
+    bs = [np.zeros(o, np.float32) for o in sizes[1:]]
     x = np.ascontiguousarray(x, dtype=np.float32)
-    eye = np.eye(SIZES[-1], dtype=np.float32)
+    eye = np.eye(sizes[-1], dtype=np.float32)
     order = rng.permutation(x.shape[0])
     loss = 0.0
     t0 = time.perf_counter()
@@ -128,8 +133,9 @@ def float32_sgd_epoch(x: np.ndarray, y: np.ndarray, batch: int, lr: float, seed:
     return time.perf_counter() - t0
 
 
-def time_memspice(config_name: str, samples: int, batch: int, n: int) -> dict:
-    """`memspice train` (its Python API, as the CLI calls it) of one shipped config for one epoch of ``n`` samples."""
+def time_memspice(config_name: str, samples: int, batch: int, n: int, sizes=SIZES) -> dict:
+    """`memspice train` (its Python API, as the CLI calls it) of one shipped config for one epoch of ``n`` samples
+    (``network.sizes`` = ``sizes``)."""
     from memspice.learn.config import load_config
     from memspice.learn.trainer import train
 
@@ -139,6 +145,7 @@ def time_memspice(config_name: str, samples: int, batch: int, n: int) -> dict:
         "data.max_train": samples,
         "data.validation_fraction": VALIDATION_FRACTION,
         "data.max_test": MAX_TEST,
+        "network.sizes": list(sizes),
     }
     stamps: list[float] = []
     with tempfile.TemporaryDirectory(prefix="memspice-train-throughput-") as out:
@@ -160,7 +167,7 @@ def time_memspice(config_name: str, samples: int, batch: int, n: int) -> dict:
     }
 
 
-def time_aihwkit(x: np.ndarray, y: np.ndarray, batch: int) -> dict | None:
+def time_aihwkit(x: np.ndarray, y: np.ndarray, batch: int, sizes=SIZES) -> dict | None:
     """The same network on aihwkit's analog tiles (ConstantStep, AnalogSGD lr 0.1), one epoch; None without aihwkit."""
     try:
         import torch
@@ -177,9 +184,9 @@ def time_aihwkit(x: np.ndarray, y: np.ndarray, batch: int) -> dict | None:
     yt = torch.tensor(y, dtype=torch.long)
     cfg = SingleRPUConfig(device=ConstantStepDevice())
     layers = []
-    for k, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(AnalogLinear(n_in, n_out, bias=True, rpu_config=cfg))
-        if k < len(SIZES) - 2:
+        if k < len(sizes) - 2:
             layers.append(torch.nn.Sigmoid())
     model = AnalogSequential(*layers)
     opt = AnalogSGD(model.parameters(), lr=LIMIT_LR)
@@ -210,22 +217,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=BATCH, help=f"mini-batch size (default {BATCH})")
     parser.add_argument("--rules", nargs="+", choices=[r[0] for r in ROWS], default=[r[0] for r in ROWS],
                         help="rows to run (default all)")
-    parser.add_argument("--csv", type=Path, default=RESULTS / "train_throughput.csv",
-                        help="CSV of the rows (default benchmarks/results/train_throughput.csv; the table goes "
+    parser.add_argument("--hidden", type=int, nargs="+", default=list(SIZES[1:-1]),
+                        help="hidden layer widths of the network 784-...-10 (default 256 128, the shipped configs')")
+    parser.add_argument("--csv", type=Path, default=None,
+                        help="CSV of the rows (default benchmarks/results/train_throughput.csv, "
+                             "train_throughput_784-H1-H2-10.csv for other --hidden; the table goes "
                              "to the same name with .txt)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of the table")
     args = parser.parse_args(argv)
+    sizes = (SIZES[0], *args.hidden, SIZES[-1])
+    if any(h < 1 for h in args.hidden):
+        parser.error(f"--hidden {args.hidden}: every width must be >= 1")
+    label = "-".join(map(str, sizes))
+    if args.csv is None:
+        args.csv = RESULTS / ("train_throughput.csv" if sizes == SIZES else f"train_throughput_{label}.csv")
 
     x, y = load_data(args.samples)
     n = int(x.shape[0])
-    float32_sgd_epoch(x[: 4 * args.batch], y[: 4 * args.batch], args.batch, LIMIT_LR)  # warm-up: BLAS, allocations
-    limit_before = float32_sgd_epoch(x, y, args.batch, LIMIT_LR)
+    float32_sgd_epoch(x[: 4 * args.batch], y[: 4 * args.batch], args.batch, LIMIT_LR, sizes=sizes)  # warm-up
+    limit_before = float32_sgd_epoch(x, y, args.batch, LIMIT_LR, sizes=sizes)
     measured = []
     for rule, config_name, target in ROWS:
         if rule in args.rules:
-            measured.append((rule, config_name, target, time_memspice(config_name, args.samples, args.batch, n)))
-    aihwkit = time_aihwkit(x, y, args.batch)
-    limit_after = float32_sgd_epoch(x, y, args.batch, LIMIT_LR)
+            measured.append((rule, config_name, target,
+                             time_memspice(config_name, args.samples, args.batch, n, sizes)))
+    aihwkit = time_aihwkit(x, y, args.batch, sizes)
+    limit_after = float32_sgd_epoch(x, y, args.batch, LIMIT_LR, sizes=sizes)
     limit_s = min(limit_before, limit_after)
     limit_rate = n / limit_s
 
@@ -251,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         write_csv_rows(args.csv, COLUMNS, rows)
     if args.json:
-        json.dump({"sizes": SIZES, "batch": args.batch, "samples": n, "data": "fashion-mnist",
+        json.dump({"sizes": sizes, "batch": args.batch, "samples": n, "data": "fashion-mnist",
                    "blas_threads": threads, "limit_s": [limit_before, limit_after], "rows": rows},
                   sys.stdout, indent=2)
         print()
@@ -262,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = [
         f"training throughput: `memspice train` (Python API, progress off), one epoch of {n} Fashion-MNIST samples, "
-        f"{'-'.join(map(str, SIZES))}, batch {args.batch}",
+        f"{label}, batch {args.batch}",
         f"limit: plain float32 numpy SGD of the same network (sigmoid, softmax + cross-entropy, lr {LIMIT_LR}), "
         f"{limit_before:.3f} s before the rows, {limit_after:.3f} s after; the faster is the limit",
         f"BLAS threads: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1 set before numpy import ({threads})",

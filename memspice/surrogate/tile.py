@@ -101,10 +101,11 @@ class AnalogTile(TileReadPath):
         flat_g = self._g.reshape(2, -1)
         g_scale = self.mapping.g_scale_s
         if "w" in old:
-            old["w"].reshape(-1)[cells] = (flat_g[0, cells] - flat_g[1, cells]) / g_scale
+            w_cells = (flat_g[0, cells] - flat_g[1, cells]) / g_scale
+            old["w"].reshape(-1)[cells] = w_cells
             self._cache["w"] = old["w"]
             if "w32" in old:  # its float32 copy (float32 reads), the same rounding as a recompute
-                old["w32"].reshape(-1)[cells] = old["w"].reshape(-1)[cells]
+                old["w32"].reshape(-1)[cells] = w_cells
                 self._cache["w32"] = old["w32"]
         tuples = [key for key in old if isinstance(key, tuple)]
         undrifted = {key[1] for key in tuples if key[0] == "drifting" and not old[key]}  # their t0
