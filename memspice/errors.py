@@ -60,3 +60,7 @@ class SimulatorNotFound(MemspiceError, RuntimeError):
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+class MissingDependency(MemspiceError, ImportError):
+    """An optional package a feature needs (pandas, pyarrow, ...) is not installed; the message says how to add it."""

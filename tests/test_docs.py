@@ -1,4 +1,5 @@
-"""docs/: every section anchor and link resolves, and every module the docs name exists."""
+"""README.md and docs/ (guide, results, reference): every section anchor and link resolves, and every module
+the docs name exists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def github_anchor(heading: str) -> str:
@@ -28,7 +29,7 @@ def test_github_anchor_rule():
     assert github_anchor("Stanford-PKU RRAM") == "stanford-pku-rram"
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_link_between_docs_resolves(path):
     text = path.read_text(encoding="utf-8")
     bad = []
@@ -51,7 +52,7 @@ def test_the_anchor_table_of_algorithms_md_lists_every_section():
     assert listed == sections, f"not in the table: {sorted(sections - listed)}; not a section: {sorted(listed - sections)}"
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_memspice_module_the_docs_name_exists(path):
     # `memspice.a.b` in backticks: a module or package of the tree, or a name defined in one
     bad = []

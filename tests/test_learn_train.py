@@ -159,7 +159,7 @@ def test_same_seed_gives_identical_metrics_csv(tmp_path):
     assert a == (tmp_path / "b/metrics.csv").read_bytes()
     # and the seed matters: another seed gives other numbers
     assert a != (tmp_path / "c/metrics.csv").read_bytes()
-    assert (tmp_path / "a/accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "a/curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_resume_with_changed_config_is_refused(tmp_path):

@@ -35,6 +35,18 @@ class Calibration:
     held_out: tuple[tuple[str, HeldOut], ...] = ()
     provenance: Mapping[str, object] = field(default_factory=dict)
 
+    def to_dataframe(self):
+        """One row per fit (device or cycle set): fit errors, noise estimates and every fitted field (pandas)."""
+        from memspice.frames import frame
+
+        rows = []
+        for label, fit in self.summary()["fits"].items():
+            row = {"label": label, "family": self.family,
+                   **{k: v for k, v in fit.items() if not isinstance(v, dict)}}
+            row.update({k: v for k, v in fit["parameters"].items() if not isinstance(v, (list, tuple))})
+            rows.append(row)
+        return frame(rows)
+
     def summary(self) -> dict:
         """Plain numbers for --json output and the model file's [calibration] table."""
         first = self.fits[0][1]

@@ -75,17 +75,30 @@ def _sweep(args) -> int:
     run = run_sweep(spec, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                     retry_failed=args.retry_failed, progress=not (args.no_progress or args.json))
     results = read_results(run.output)
+    plot = _plot(spec, results, run.output)
     if args.json:
-        print_json({**run.as_dict(), "kind": spec.kind, "results": results})
+        print_json({**run.as_dict(), "kind": spec.kind, "results": results, "plot": plot})
     else:
         _print_results(spec, results)
         print(f"{spec.name}: {run.ran} point(s) run ({run.ok} ok, {run.failed} failed), {run.skipped} already done, "
-              f"{run.remaining} remaining; {run.elapsed_s:.1f} s on {run.executor}; table: {run.output}")
+              f"{run.remaining} remaining; {run.elapsed_s:.1f} s on {run.executor}; table: {run.output}"
+              + (f", plot: {plot}" if plot else ""))
     if run.interrupted:
         print(f"memspice: sweep interrupted; run the same command again to finish the {run.remaining} remaining point(s)",
               file=sys.stderr)
         return 130
     return 1 if run.failed else 0
+
+
+def _plot(spec, results: list[dict], output) -> str | None:
+    """The sweep's picture beside its CSV (memspice.sweep.plots), or None when no metric is a number."""
+    from memspice.sweep import TASKS
+    from memspice.sweep.plots import plot_sweep, sweep_metric
+
+    metric = sweep_metric(results, TASKS[spec.kind].metrics)
+    if metric is None:
+        return None
+    return str(plot_sweep(output.with_suffix(".png"), results, spec.varied, metric, title=spec.name))
 
 
 def _print_results(spec, results: list[dict], max_rows: int = 40) -> None:

@@ -15,7 +15,7 @@ def register(subparsers) -> None:
         "train",
         help="train a network on the surrogate with a learning rule from a TOML config",
         description="Train the network described by CONFIG.toml (dataset, sizes, rule, tile) and write "
-        "metrics.csv, timing.csv, accuracy.png, checkpoints/ and summary.json to the output folder. "
+        "metrics.csv, timing.csv, curves.png, checkpoints/ and summary.json to the output folder. "
         "Ctrl-C saves a checkpoint; --resume continues from it bit for bit. "
         "Every config key is documented in memspice.learn.config; examples/ has one config per rule.",
     )
@@ -40,6 +40,10 @@ def _train(args) -> int:
     if args.out is not None:
         output_dir(args.out, "--out")
     overrides = dict(parse_override(text) for text in args.overrides)
+    # a file named on the command line is relative to the current folder, not to the config file
+    for key in ("tile.model_file",):
+        if isinstance(overrides.get(key), str) and not Path(overrides[key]).is_absolute():
+            overrides[key] = str(Path(overrides[key]).resolve())
     config = load_config(args.config, overrides)
     out = args.out if args.out is not None else Path("runs") / args.config.stem
     result = train(config, out, resume=args.resume, progress=not (args.no_progress or args.json))

@@ -140,6 +140,10 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
         raise ConfigError(
             f"network.weight_scaling_omega applies to analog rules only, not rule.name = {rule.name!r}; remove it"
         )
+    if tile and analog:
+        from memspice.learn.tiles import expand_model_file
+
+        tile = expand_model_file(tile, base_dir)
     if tile and not analog:
         raise ConfigError(
             f"[tile] is given but rule.name = {rule.name!r} trains floating-point weights; remove [tile]"

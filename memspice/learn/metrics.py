@@ -1,4 +1,4 @@
-"""Per-epoch metrics: accuracy, the metrics CSV and the accuracy-curve PNG."""
+"""Per-epoch metrics: accuracy and the metrics CSV (the curves: memspice.learn.plots)."""
 
 from __future__ import annotations
 
@@ -44,34 +44,3 @@ def read_csv(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in rows]
-
-
-def plot_accuracy(path: Path, history: list[dict], title: str) -> None:
-    """Accuracy (%) against epoch for the train, validation and test sets, as a PNG.
-
-    Built on matplotlib's object API (no pyplot), so it changes no global
-    backend state and works without a display.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    epochs = [row["epoch"] for row in history]
-    fig = Figure(figsize=(6.0, 4.0), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    for key, label, style in (
-        ("train_accuracy", "train (running)", "-"),
-        ("validation_accuracy", "validation", "-o"),
-        ("test_accuracy", "test", "--s"),
-    ):
-        ax.plot(epochs, [100.0 * row[key] for row in history], style, label=label, markersize=3)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)

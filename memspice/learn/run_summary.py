@@ -31,6 +31,13 @@ class TrainResult:
     """The rule's counters (pulses applied, clipped probabilities, refreshed pairs)."""
     interrupted: bool
 
+    def to_dataframe(self):
+        """The history, one row per epoch, joined with the timing (pandas; as memspice.results.load(out_dir))."""
+        from memspice.frames import frame
+
+        timing = {r["epoch"]: r for r in self.timing}
+        return frame([{**row, **timing.get(row["epoch"], {})} for row in self.history])
+
 
 
 def check_same_run(saved: dict, config: TrainConfig) -> None:

@@ -13,6 +13,12 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
 ``pair_scheme``   "auto" (default), "push_pull" or "unipolar" (how a signed
                   pulse count reaches G+ and G−; see memspice.surrogate.tile).
 ``update_engine`` "auto" (default), "closed_form" or "per_pulse".
+``model_file``    a fitted model file written by ``memspice calibrate -o FILE``
+                  (relative to the config file): its [tile] table gives
+                  ``device`` and ``[tile.device_params]`` (leave both out
+                  here); the other keys of this table still apply. The
+                  config a run records holds the file's device itself, so
+                  the run does not depend on the file afterwards.
 ``[tile.device_params]``  fields of the device class (``g_min_s``,
                   ``g_max_s``, ``dg_up_s``, ``c2c_rel``, ...), documented on
                   the class in memspice.surrogate.pulse_models; override the
@@ -62,8 +68,36 @@ _DEVICES = surrogate.PULSE_MODELS  # Tabulated included: tables from tabulate_co
 _READ_PRESETS = {"ReadConfig": ReadConfig, "PCMReadNandakumar2018": surrogate.PCMReadNandakumar2018}
 _TILE_KEYS = (
     "device", "pair_scheme", "update_engine", "read_preset", "device_params", "mapping", "read", "backward_read",
-    "array",
+    "array", "model_file",
 )
+
+
+def expand_model_file(table: dict, base_dir=None) -> dict:
+    """``table`` with its ``model_file`` replaced by the file's ``device`` and ``device_params``.
+
+    A relative path is taken from ``base_dir`` (the config file's folder) when given.
+    """
+    if "model_file" not in table:
+        return table
+    from pathlib import Path
+
+    from memspice.calibrate.modelfile import read_model_file, model_to_table
+
+    name = table["model_file"]
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"tile.model_file = {name!r}: give the path of a model file written by memspice calibrate -o")
+    clash = [k for k in ("device", "device_params") if k in table]
+    if clash:
+        raise ConfigError(f"[tile] has model_file = {name!r} and {' and '.join(clash)}: the model file gives the "
+                          f"device; remove {' and '.join(clash)} (or model_file)")
+    path = Path(name)
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if path.is_dir() or not path.exists():
+        raise ConfigError(f"tile.model_file = {name!r}: no file {path} (write one with `memspice calibrate ... -o FILE`)")
+    model, _ = read_model_file(path)
+    rest = {k: v for k, v in table.items() if k != "model_file"}
+    return {**model_to_table(model), **rest}
 
 
 def array_write_from_table(table: dict) -> "surrogate.ArrayWriteConfig":

@@ -6,7 +6,7 @@ into its output folder:
 ``metrics.csv``       one row per epoch (:data:`~memspice.learn.metrics.METRIC_COLUMNS`);
                       reproducible: same seed and config give the same file
 ``timing.csv``        wall-clock seconds per epoch (training and evaluation)
-``accuracy.png``      the accuracy curves
+``curves.png``        loss and accuracy per epoch (and co-simulation errors, energy: memspice.learn.plots)
 ``checkpoints/epoch-NNN.npz``  state after each epoch
 ``checkpoints/last.npz``       the latest state (after an epoch, or at Ctrl-C)
 ``summary.json``      final test accuracy, timings, rule counters and the energy table used
@@ -50,7 +50,8 @@ from memspice.errors import ConfigError, DataError, ParameterError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.activations import cross_entropy
 from memspice.learn.config import TrainConfig
-from memspice.learn.metrics import METRIC_COLUMNS, TIMING_COLUMNS, accuracy, plot_accuracy, write_csv
+from memspice.learn.metrics import METRIC_COLUMNS, TIMING_COLUMNS, accuracy, write_csv
+from memspice.learn.plots import plot_run
 from memspice.learn.network import Network
 from memspice.learn.rules import Rule, build_rule
 from memspice.learn.run_state import Streams, check_sizes, load_dataset, network_from_state, network_state, new_network
@@ -258,7 +259,7 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
             write_csv(out_dir / "metrics.csv", METRIC_COLUMNS + (cosim.metric_columns if cosim else ())
                       + accounting.metric_columns, history)
             write_csv(out_dir / "timing.csv", TIMING_COLUMNS, timing)
-            plot_accuracy(out_dir / "accuracy.png", history, title)
+            plot_run(out_dir / "curves.png", history, title)
             save(out_dir / "checkpoints" / f"epoch-{epoch:03d}.npz")
             save(last_path)
             if progress:

@@ -146,6 +146,12 @@ class UpdateValidation:
             doc["cells"] = self.cell_rows()
         return doc
 
+    def to_dataframe(self, which: str = "touched"):
+        """:meth:`cell_rows` as a pandas DataFrame (``attrs["figures"]``: :meth:`figures`)."""
+        from memspice.frames import frame
+
+        return frame(self.cell_rows(which), attrs={"figures": self.figures()})
+
     def cell_rows(self, which: str = "touched") -> list[dict]:
         """One dict per cell: ``which`` = "touched" (programmed or half-selected) or "all"."""
         rows = []
