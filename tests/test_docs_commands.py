@@ -105,3 +105,13 @@ def test_readme_python_examples_run_and_give_the_documented_figures(tmp_path, mo
     with open(tmp_path / "runs" / "sc-3" / "metrics.csv", newline="") as fh:
         raw = [float(r["test_accuracy"]) for r in csv.DictReader(fh)]
     assert list(history["test_accuracy_frac"]) == raw
+
+
+def test_validate_job_files_of_examples_load():
+    from memspice.validate import load_validate_config
+
+    files = sorted((ROOT / "examples" / "validate").glob("*.toml"))
+    assert files
+    for f in files:
+        cfg = load_validate_config(f)
+        assert cfg.crossbar.rows == 16 and cfg.crossbar.wire_ohm == 1.0  # what the guide says it is
