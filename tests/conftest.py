@@ -15,6 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +28,28 @@ def pytest_sessionstart(session):
             "Run `make test` (installs it) or `apt-get install -y ngspice libngspice0 libngspice0-dev`.",
             returncode=3,
         )
+
+
+#: environment variables naming a user folder memspice reads or writes (imported models, compiled Verilog-A)
+USER_FOLDERS = ("MEMSPICE_MODELS", "MEMSPICE_CACHE", "XDG_DATA_HOME", "XDG_CACHE_HOME")
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    """One compile cache for the session (compiling a Verilog-A model once per session, not once per test)."""
+    return tmp_path_factory.mktemp("memspice-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_folders(tmp_path_factory, _session_cache, monkeypatch):
+    """Every test sees its own empty models folder and the session's cache, never the user's own
+    (~/.local/share/memspice/models, ~/.cache/memspice); subprocesses inherit the same variables."""
+    models = tmp_path_factory.mktemp("memspice-models")
+    monkeypatch.setenv("MEMSPICE_MODELS", str(models))
+    monkeypatch.setenv("MEMSPICE_CACHE", str(_session_cache))
+    monkeypatch.setenv("XDG_DATA_HOME", str(models.parent / (models.name + "-xdg-data")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_session_cache / "xdg"))
+    yield
 
 
 @pytest.fixture

@@ -41,6 +41,12 @@ def models_dir(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True)
+def _models_env(_isolated_user_folders, models_dir, monkeypatch):
+    """This module's cases share one models folder (conftest gives every test its own): set it after conftest."""
+    monkeypatch.setenv("MEMSPICE_MODELS", str(models_dir))
+
+
 def test_imported_cell_resolves_by_name_and_reads_like_its_hand_iv(models_dir, capsys):
     # Mixed-case parameter G_on set as given: VACASK only takes the lower-case name, so it is stored lower-case.
     assert cli_main(["models", "import", str(DRIFT), "--state", "w", "--param", "G_on=1.2e-4", "--json"]) == 0

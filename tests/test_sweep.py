@@ -19,6 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """A sweep file's relative output goes to the current folder: run each case in its own."""
+    monkeypatch.chdir(tmp_path)
+
 from memspice.errors import ConfigError, ParameterError
 from memspice.sweep import load_sweep, point_key, read_results, run_sweep, sweep_from_dict
 from memspice.sweep.table import ResultTable

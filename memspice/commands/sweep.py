@@ -19,7 +19,8 @@ examples:
 A sweep file has [sweep] (kind, output), [base] (fixed parameters), [grid]
 (lists whose combinations are run) and optional [[cases]]; see
 memspice/sweep/spec.py and, for each kind's parameters, memspice/sweep/tasks.py.
-Results go to one CSV, a row per point as it finishes; running the command
+Results go to one CSV (a relative sweep.output is in the current folder, never
+beside the sweep file), a row per point as it finishes; running the command
 again runs only the points missing from it. Failed points are rows with
 status=error and the error text. Exit status: 0 all points ok, 1 some points
 failed (see the table), 2 a memspice error (bad sweep file), 130 interrupted.

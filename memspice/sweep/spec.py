@@ -4,7 +4,7 @@ A sweep file (TOML)::
 
     [sweep]
     kind = "write"              # read | write | validate-update | calibrate | train
-    output = "pulses.csv"       # results table, relative to this file (default <file stem>.csv)
+    output = "pulses.csv"       # results table, relative to the current folder (default <file stem>.csv)
 
     [base]                      # parameters every point shares
     model = "vteam"
@@ -128,8 +128,14 @@ def _flatten_grid(table: Mapping, prefix: str = "") -> dict:
     return out
 
 
-def sweep_from_dict(doc: Mapping, base_dir: str | Path = ".", *, default_output: str = "sweep.csv") -> SweepSpec:
-    """A :class:`SweepSpec` from a TOML-shaped dict; the task kind checks every point's parameters."""
+def sweep_from_dict(doc: Mapping, base_dir: str | Path = ".", *, default_output: str = "sweep.csv",
+                    output_dir: str | Path | None = None) -> SweepSpec:
+    """A :class:`SweepSpec` from a TOML-shaped dict; the task kind checks every point's parameters.
+
+    ``base_dir``: what relative paths among the parameters (a training config) are relative to.
+    ``output_dir``: what a relative ``sweep.output`` is relative to (default ``base_dir``;
+    :func:`load_sweep` gives the current folder).
+    """
     from memspice.sweep.tasks import TASKS
 
     if not isinstance(doc, Mapping):
@@ -156,7 +162,8 @@ def sweep_from_dict(doc: Mapping, base_dir: str | Path = ".", *, default_output:
     if not output.strip() or "\x00" in output:
         raise ConfigError(f"sweep.output = {output!r}: give a file name such as 'results.csv'")
     base_dir = Path(base_dir)
-    out_path = Path(output) if Path(output).is_absolute() else base_dir / output
+    # a relative output is in ``output_dir`` (the current folder for a sweep file: never beside a shipped example)
+    out_path = Path(output) if Path(output).is_absolute() else Path(base_dir if output_dir is None else output_dir) / output
     if out_path.suffix.lower() != ".csv":
         raise ConfigError(f"sweep.output = {output!r}: the results table is a .csv file "
                           "(set parquet = true in [sweep] for an extra Parquet copy)")
@@ -222,6 +229,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     path = Path(path)
     doc = read_toml(path, "sweep file", hint="see examples/sweeps/ for examples")
     try:
-        return sweep_from_dict(doc, base_dir=path.resolve().parent, default_output=f"{path.stem}.csv")
+        return sweep_from_dict(doc, base_dir=path.resolve().parent, default_output=f"{path.stem}.csv",
+                               output_dir=Path.cwd())
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
