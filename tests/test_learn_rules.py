@@ -235,3 +235,23 @@ def test_apply_cell_pulses_equals_the_dense_update_and_checks_its_cells():
         tiles[1].apply_cell_pulses(np.array([5, 3]), np.array([1, 1]))
     with pytest.raises(ParameterError, match="ascending distinct"):
         tiles[1].apply_cell_pulses(np.array([40]), np.array([1]))
+
+
+def test_coincidences_by_sparse_product_equal_the_slot_by_slot_count():
+    # Reference: the dense count, slot by slot, colsᵀ rows of the ±1 train matrices
+    # (PulseTrains.toarray), for trains small enough for the pulse pairing and large
+    # enough for SciPy's sparse product (both paths of coincidences): exactly equal.
+    from memspice.learn.rules.pulse_trains import _SPARSE_PRODUCT_PAIRS, bernoulli_trains, coincidences
+
+    rng = np.random.default_rng(12)
+    for scale in (0.02, 0.3):
+        x = rng.uniform(-1, 1, (16, 40))
+        d = rng.uniform(-1, 1, (16, 30))
+        rows, cols = bernoulli_trains(x, scale, 10, rng), bernoulli_trains(d, scale, 10, rng)
+        dense = np.rint(cols.toarray().T @ rows.toarray()).astype(np.int64).reshape(-1)
+        cells, counts = coincidences(rows, cols)
+        expect = np.flatnonzero(dense)
+        np.testing.assert_array_equal(cells, expect)
+        np.testing.assert_array_equal(counts, dense[expect])
+        pairs = int((np.abs(cols.toarray()).T @ np.abs(rows.toarray())).sum())  # coincident pulse pairs
+        assert (pairs >= _SPARSE_PRODUCT_PAIRS) == (scale == 0.3), pairs  # one case per path
