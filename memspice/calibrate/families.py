@@ -44,7 +44,8 @@ from memspice.surrogate import (
     Tabulated,
 )
 
-__all__ = ["FAMILIES", "family_class", "family_name", "predict_pulse_train", "FamilySetup", "family_setup"]
+__all__ = ["FAMILIES", "family_class", "family_name", "predict_pulse_train", "predict_pulse_trains", "FamilySetup",
+           "family_setup"]
 
 
 FAMILIES: dict[str, type[PulseModel]] = {
@@ -79,18 +80,35 @@ def predict_pulse_train(model: PulseModel, g0_s: float, up: np.ndarray) -> np.nd
     the hard bounds -- the surrogate's per-pulse engine
     (``apply_pulse_counts(engine="per_pulse")``) without noise.
     """
-    up = np.asarray(up, dtype=bool)
-    lo = np.array([model.g_min_s])
-    rng_s = np.array([model.g_range_s])
-    out = np.empty(up.size + 1)
-    u = np.clip((g0_s - model.g_min_s) / model.g_range_s, 0.0, 1.0)
-    out[0] = g0_s
-    uu = np.array([u])
-    for k in range(up.size):
-        step = model.mean_step_s(uu, up[k : k + 1], lo, rng_s)
-        uu = np.clip(uu + step / rng_s, 0.0, 1.0)
-        out[k + 1] = model.g_min_s + uu[0] * model.g_range_s
-    return out
+    return predict_pulse_trains(model, [g0_s], [up])[0]
+
+
+def predict_pulse_trains(model: PulseModel, g0_s, ups) -> list[np.ndarray]:
+    """:func:`predict_pulse_train` of several trains at once (one numpy step per pulse index, all trains).
+
+    ``g0_s``: the trains' initial conductances; ``ups``: their pulse
+    directions (True = potentiation), of any lengths. Element for element the
+    same arithmetic as one train at a time, so the results are identical.
+    """
+    ups = [np.asarray(u, dtype=bool) for u in ups]
+    n = len(ups)
+    lengths = np.array([u.size for u in ups])
+    steps = int(lengths.max()) if n else 0
+    up_mat = np.zeros((n, steps), dtype=bool)
+    for i, u in enumerate(ups):
+        up_mat[i, :u.size] = u
+    lo = np.full(n, model.g_min_s)
+    rng_s = np.full(n, model.g_range_s)
+    g0 = np.asarray(g0_s, dtype=np.float64).reshape(n)
+    out = np.empty((n, steps + 1))
+    out[:, 0] = g0
+    uu = np.clip((g0 - model.g_min_s) / model.g_range_s, 0.0, 1.0)
+    for k in range(steps):
+        step = model.mean_step_s(uu, up_mat[:, k], lo, rng_s)
+        moved = np.clip(uu + step / rng_s, 0.0, 1.0)
+        uu = moved if k < lengths.min() else np.where(k < lengths, moved, uu)
+        out[:, k + 1] = model.g_min_s + uu * model.g_range_s
+    return [out[i, :lengths[i] + 1] for i in range(n)]
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from memspice.calibrate.data import PulseData
-from memspice.calibrate.families import family_setup, predict_pulse_train
+from memspice.calibrate.families import family_setup, predict_pulse_trains
 from memspice.calibrate.fitting import FitResult, ParameterSpec, error_figures, least_squares_fit
 from memspice.errors import MemspiceError, ParameterError
 from memspice.surrogate import PulseModel
 
-__all__ = ["PulseFit", "fit_pulse_model", "evaluate_model", "Evaluation", "noise_estimates", "NoiseEstimate"]
+__all__ = ["PulseFit", "fit_pulse_model", "split_cycles", "MAX_FREE_RUN", "evaluate_model", "Evaluation", "noise_estimates", "NoiseEstimate"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,28 @@ class PulseFit:
     @property
     def rms_rel_range(self) -> float:
         return self.fit.rms_error / self.g_range_s
+
+
+#: trains longer than this many pulses are fitted cycle by cycle (split_cycles)
+MAX_FREE_RUN = 1000
+
+
+def split_cycles(d: PulseData, polarity: int) -> tuple[PulseData, ...]:
+    """``d`` cut into cycles at every switch from depression to potentiation pulses.
+
+    Neighbouring cycles share the read at the cut (the last read of one is
+    the initial read of the next); a train with one cycle is returned whole.
+    """
+    up = _up_mask(d, polarity)
+    cuts = [0, *(int(k) for k in np.flatnonzero(~up[:-1] & up[1:]) + 1), up.size]
+    if len(cuts) == 2:
+        return (d,)
+    return tuple(
+        PulseData(d.conductance_s[a:b + 1], np.concatenate([[0.0], d.voltage_v[a + 1:b + 1]]),
+                  np.concatenate([[0.0], d.width_s[a + 1:b + 1]]), device=d.device, source=d.source,
+                  meta={**d.meta, "cycle": c})
+        for c, (a, b) in enumerate(zip(cuts[:-1], cuts[1:]))
+    )
 
 
 def _up_mask(d: PulseData, polarity: int) -> np.ndarray:
@@ -99,6 +121,9 @@ def fit_pulse_model(
     if not trains:
         raise ParameterError("fit_pulse_model: no data given.")
     pol = _polarity(trains, potentiation_polarity)
+    # a train of many cycles is fitted cycle by cycle (each from its own initial state): a free run over
+    # thousands of pulses compounds every small model error, and cycles run side by side are fast
+    trains = tuple(c for d in trains for c in (split_cycles(d, pol) if d.n_pulses > MAX_FREE_RUN else (d,)))
     ups = tuple(_up_mask(d, pol) for d in trains)
     setup = family_setup(family, trains, ups, fixed=fixed, n_nodes=n_nodes)
     r = float(np.ptp(np.concatenate([d.conductance_s for d in trains])))
@@ -112,7 +137,14 @@ def fit_pulse_model(
 
     def predict(p: Mapping[str, float]) -> np.ndarray:
         model = setup.build({s.name: p[s.name] for s in setup.specs})
-        return np.concatenate([predict_pulse_train(model, p[f"g0[{i}]"], u) for i, u in enumerate(ups)])
+        return np.concatenate(predict_pulse_trains(model, [p[f"g0[{i}]"] for i in range(len(ups))], ups))
+
+    # each initial state g0[i] moves only its own train's reads: the Jacobian's g0 columns share one evaluation
+    sparsity = np.ones((y.size, len(specs)), dtype=bool)
+    starts = np.cumsum([0] + [d.conductance_s.size for d in trains])
+    sparsity[:, len(setup.specs):] = False
+    for i in range(len(trains)):
+        sparsity[starts[i]:starts[i + 1], len(setup.specs) + i] = True
 
     # Stage 1 (equation error): predict each read from the previous *measured*
     # read. One vectorised model call per evaluation, so every start of the
@@ -154,7 +186,8 @@ def fit_pulse_model(
     for start in candidates:
         start_specs = [replace(s, initial=float(np.clip(start.get(s.name, s.initial), s.lower, s.upper))) for s in specs]
         try:
-            res = least_squares_fit(predict, y, start_specs, sigma=sigma_s, absolute_sigma=sigma_s is not None)
+            res = least_squares_fit(predict, y, start_specs, sigma=sigma_s, absolute_sigma=sigma_s is not None,
+                                    jac_sparsity=sparsity)
         except (ParameterError, MemspiceError):
             continue
         if best is None or res.rms_error < best.rms_error * (1 - 1e-9):
@@ -163,7 +196,7 @@ def fit_pulse_model(
         raise ParameterError(f"no starting point of family {family!r} gives a valid model for these data.")
     values = best.params
     model = setup.build({s.name: values[s.name] for s in setup.specs})
-    preds = tuple(predict_pulse_train(model, values[f"g0[{i}]"], u) for i, u in enumerate(ups))
+    preds = tuple(predict_pulse_trains(model, [values[f"g0[{i}]"] for i in range(len(ups))], ups))
     return PulseFit(model=model, family=family, fit=best, data=trains, up=ups, potentiation_polarity=pol,
                     predictions=preds, fixed=dict(setup.fixed))
 
@@ -188,7 +221,8 @@ class Evaluation:
 def evaluate_model(model: PulseModel, data: PulseData | Sequence[PulseData], potentiation_polarity: int) -> Evaluation:
     """Run ``model`` on the pulses of ``data`` from each train's first read; error figures against the reads."""
     trains = (data,) if isinstance(data, PulseData) else tuple(data)
-    preds = tuple(predict_pulse_train(model, float(d.conductance_s[0]), _up_mask(d, potentiation_polarity)) for d in trains)
+    preds = tuple(predict_pulse_trains(model, [float(d.conductance_s[0]) for d in trains],
+                                       [_up_mask(d, potentiation_polarity) for d in trains]))
     y = np.concatenate([d.conductance_s for d in trains])
     yf = np.concatenate(preds)
     rms, mx, r2 = error_figures(y, yf)
