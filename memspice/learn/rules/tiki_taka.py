@@ -163,9 +163,9 @@ class TikiTaka(Rule):
         for k, (layer, x, d) in enumerate(zip(net.layers, inputs, deltas)):
             xr, dr = update_operands(layer, x, d)
             a = self._a[k]
-            counts = self._fast.coincidence_counts(xr, dr, a.dw_min, rng, on_trains=train_hook(counters, k, xr.shape[0]))
+            cells, counts = self._fast.cell_counts(xr, dr, a.dw_min, rng, on_trains=train_hook(counters, k, xr.shape[0]))
             self._n_fast_pulses += int(np.abs(counts).sum())
-            a.apply_pulses(counts)
+            a.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
         self._batches += 1
         if self._batches % self.transfer_every == 0:
             for k, c in enumerate(c_tiles):
@@ -183,9 +183,9 @@ class TikiTaka(Rule):
             record_reads(counters, k, "forward", e)  # operation counters: the read of A (the layer's tile shape)
             # the pulsed update −η_t δ xᵀ with x = e_i and δ = −v adds η_t v to column i of C
             hook = train_hook(counters, k, 1)  # operation counters: one outer product (e_i, v) per column
-            counts = self._transfer.coincidence_counts(e, -v[None, :], c_tile.dw_min, rng, on_trains=hook)
+            cells, counts = self._transfer.cell_counts(e, -v[None, :], c_tile.dw_min, rng, on_trains=hook)
             self._n_transfer_pulses += int(np.abs(counts).sum())
-            c_tile.apply_pulses(counts)
+            c_tile.apply_cell_pulses(cells, counts)
             self._n_transfers += 1
 
     def fast_weights(self) -> list:
