@@ -36,7 +36,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--from-spice", metavar="MODEL", help="compact model name (memspice.devices), simulated in ngspice")
+    src.add_argument("--from-spice", metavar="MODEL",
+                     help="model name: built-in (simulated in ngspice, or --engine vacask) or imported with "
+                          "`memspice models import` (simulated in VACASK)")
     src.add_argument("--from-csv", metavar="FILE", type=Path,
                      help="pulse-response CSV: device,pulse,voltage [V],width [s],conductance [S] (see memspice.calibrate.data)")
     p.add_argument("--family", choices=list(FAMILIES), default="soft-bounds", help="pulse-update family to fit (default soft-bounds)")
@@ -58,7 +60,10 @@ def register(subparsers) -> None:
     g.add_argument("--cycles", type=arg_positive_int, default=1, help="up/down block pairs (default 1)")
     g.add_argument("--x0", type=arg_float, help="initial device state (model units; default the model's)")
     g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="compact-model parameter override; repeatable")
-    g.add_argument("--engine", choices=("spice", "numpy"), default="spice", help="ngspice (default) or the numpy compact model")
+    g.add_argument("--engine", choices=("spice", "vacask", "numpy"),
+                   help="spice: ngspice (the default for a built-in model), vacask: the model's Verilog-A in VACASK "
+                        "(the default, and the only engine, for an imported model), numpy: the compact model's "
+                        "own integrator")
     g.add_argument("--backend", choices=("subprocess", "shared"), default="subprocess", help="ngspice backend")
     g.add_argument("--held-out-pulses", type=arg_positive_int, metavar="N",
                    help="also run a held-out train of N pulses per block (3 cycles) and report how well the model predicts it")
@@ -70,9 +75,27 @@ def register(subparsers) -> None:
     p.set_defaults(func=_calibrate)
 
 
+def _engine(args) -> str:
+    """--engine, or its default: VACASK for an imported model (the only engine that runs it), else ngspice."""
+    from memspice.external.registry import is_imported
+
+    if not is_imported(args.from_spice):
+        return args.engine or "spice"
+    if args.engine not in (None, "vacask"):
+        raise ParameterError(f"--engine {args.engine}: {args.from_spice} is an imported Verilog-A model, which "
+                             "runs in VACASK only; give --engine vacask or leave --engine out")
+    if args.array:
+        raise ParameterError(f"--array: {args.from_spice} is an imported Verilog-A model; the in-array "
+                             "calibration runs in ngspice, which cannot load it; calibrate the single cell "
+                             "(leave --array out)")
+    return "vacask"
+
+
 def _where(args):
     from memspice.calibrate.runners import NumpyCell, SpiceCell
     from memspice.spice import RunSettings
+
+    engine = _engine(args)
 
     if args.array:
         from memspice.calibrate.inarray import SpiceArrayCell
@@ -89,8 +112,10 @@ def _where(args):
                 raise ParameterError(f"--cell {args.cell!r}: write ROW,COL, e.g. 31,31.") from None
         return SpiceArrayCell(rows=rows, cols=cols, wire_ohm=args.wire_ohm, cell=cell,
                               settings=RunSettings(backend=args.backend).long())
-    if args.engine == "numpy":
+    if engine == "numpy":
         return NumpyCell()
+    if engine == "vacask":
+        return SpiceCell(settings=RunSettings(engine="vacask"))
     return SpiceCell(settings=RunSettings(backend=args.backend))
 
 
