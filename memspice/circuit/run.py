@@ -85,18 +85,24 @@ def _read_from_result(crossbar: Crossbar, net: ElementTable, res) -> ReadResult:
 
 
 def write(crossbar: Crossbar, stimulus: WriteScheme | CoincidenceTrain | ReadStimulus | Drive,
-          settings: RunSettings | None = None) -> WriteResult:
+          settings: RunSettings | None = None, *, rng: np.random.Generator | None = None) -> WriteResult:
     """Transient run: device states after the run, device voltages over time, energy per source.
 
     ``settings.engine``: ``"ngspice"`` (default; ``settings.backend`` picks
     subprocess or shared) or ``"vacask"`` (the model's Verilog-A in VACASK);
-    default :class:`RunSettings()`.
+    default :class:`RunSettings()`. ``rng``: the per-run draws of a stochastic device (CBRAM's
+    thresholds, :func:`memspice.circuit.transient.instance_draws`); required for one.
     """
     settings = settings_or_default(settings)
+    if getattr(crossbar.model, "circuit_holds_state", False) and isinstance(stimulus, (WriteScheme, CoincidenceTrain)):
+        raise ParameterError(f"model {crossbar.model.name}: its crossbar subcircuit holds each cell's state (its "
+                             "programming steps are drawn in numpy), so a circuit write would report no change; "
+                             "simulate its pulses with memspice.cell.pulse_response(model, ..., simulator='ngspice') "
+                             "or the surrogate tile, or write a model whose state moves in the circuit")
     drive = _as_drive(crossbar, stimulus)
     if not drive.is_transient:
         raise ParameterError("write() needs a transient stimulus (a write scheme, a pulse train or a pulsed read)")
-    return transient(crossbar, drive, settings).write_result()
+    return transient(crossbar, drive, settings, rng=rng).write_result()
 
 
 def _as_drive(crossbar: Crossbar, stimulus) -> Drive:

@@ -8,11 +8,15 @@ pasted in, so it runs from any directory. Element and node names follow
 
 from __future__ import annotations
 
+import numpy as np
+
 from memspice.circuit.crossbar import Crossbar
 from memspice.circuit.network import ElementTable, Topology, build_elements, check_graph, to_graph
 from memspice.circuit.periphery import NMOS_FILE, NMOS_MODEL, TIA_FILE, TIA_SUBCKT, circuit_text
 from memspice.circuit.saves import Saves
 from memspice.circuit.stimulus import Drive
+from memspice.errors import ParameterError
+from memspice.names import check_netlist_name
 
 _NUM = "{:.17g}"  # round-trip exact numbers: the deck computes what the nodal solver computes
 
@@ -39,13 +43,16 @@ def save_cards(crossbar: Crossbar, net: ElementTable, saves: Saves) -> list[str]
 
 
 def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, network: ElementTable | None = None,
-                  options: dict | None = None, saves: Saves | None = None) -> str:
+                  options: dict | None = None, saves: Saves | None = None,
+                  instance_params: dict | None = None) -> str:
     """The deck for ``crossbar`` under ``drive``: ``.op`` for a DC drive, ``.tran`` for a transient.
 
     ``check``: build the networkx graph and run :func:`check_graph` first
     (floating nodes, missing DC paths, shorts, unconnected cells).
     ``options``: ngspice ``.options`` (name -> value), added to :data:`DEFAULT_OPTIONS`.
     ``saves``: the vectors a transient keeps (``.save`` cards); None keeps every vector.
+    ``instance_params``: per-cell instance parameters (name -> (rows, cols) array) added to each device
+    line, e.g. a stochastic device's drawn thresholds (memspice.circuit.transient.instance_draws).
     """
     net = network if network is not None else build_elements(Topology.of(crossbar, drive))
     if check:
@@ -86,9 +93,15 @@ def write_netlist(crossbar: Crossbar, drive: Drive, *, check: bool = True, netwo
     lines += ["", f"* ---- cells ({crossbar.cell}, model {model.name})"]
     x = crossbar.states
     sub = model.subckt_name
+    extra = {k: np.asarray(v, dtype=float) for k, v in (instance_params or {}).items()}
+    for k, v in extra.items():
+        check_netlist_name(k, "instance parameter")
+        if v.shape != (R, C) or not np.all(np.isfinite(v)):
+            raise ParameterError(f"instance parameter {k}: give finite values, one per cell ({R} x {C})")
     for i in range(R):
         for j in range(C):
-            lines.append(f"X{i}_{j} {name(net.device_p[i, j])} {name(net.device_n[i, j])} {sub} x0={x[i, j]:.17g}")
+            more = "".join(f" {k}={float(v[i, j])!r}" for k, v in extra.items())
+            lines.append(f"X{i}_{j} {name(net.device_p[i, j])} {name(net.device_n[i, j])} {sub} x0={x[i, j]:.17g}{more}")
             if net.fet_d is not None:
                 lines.append(
                     f"M{i}_{j} {name(net.fet_d[i, j])} {name(net.fet_g[i, j])} {name(net.fet_s[i, j])} 0 {NMOS_MODEL} "

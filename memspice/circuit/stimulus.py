@@ -250,6 +250,9 @@ class ReadStimulus:
 #: write voltage V: (row, column). A selected cell sees V, a half-selected one V/2 (V/3), an
 #: unselected one 0 (-V/3), before IR drop. Write schemes, schedules and in-array calibration use it.
 BIAS = {"v/2": (0.5, 0.5), "v/3": (1 / 3, 2 / 3)}
+#: largest write amplitude taken as physical (V): memristive cells are programmed at a few volts and their
+#: oxides break down near ten; past this a result would describe no device
+MAX_WRITE_AMPLITUDE_V = 100.0
 
 _TARGETS = ("cell", "row", "column")
 
@@ -277,6 +280,9 @@ class WriteScheme:
 
     def __post_init__(self):
         _finite("amplitude_v", self.amplitude_v)
+        if abs(self.amplitude_v) > MAX_WRITE_AMPLITUDE_V:
+            raise ParameterError(f"write amplitude_v = {self.amplitude_v!r} V is far outside any memristive device "
+                                 f"(programmed at a few volts); give |amplitude| <= {MAX_WRITE_AMPLITUDE_V:g} V")
         if self.scheme not in BIAS:
             raise ParameterError(f"write scheme {self.scheme!r} is unknown; choose one of {', '.join(BIAS)}")
         if self.target not in _TARGETS:

@@ -26,7 +26,7 @@ from memspice.circuit.saves import Saves
 from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import Drive
 from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
-from memspice.errors import ParameterError
+from memspice.errors import CircuitError, ParameterError
 from memspice.spice import RunSettings, SimResult, settings_or_default, simulate
 
 __all__ = ["MAX_CIRCUIT_CELLS", "Transient", "deck_writer", "source_energy_j", "transient", "write_result_from_sim"]
@@ -112,12 +112,33 @@ class Transient:
         return write_result_from_sim(self.crossbar, self.network, self.result, state_node=self.state_node)
 
 
+def instance_draws(crossbar: Crossbar, rng: np.random.Generator | None) -> dict | None:
+    """Per-cell random instance parameters of a stochastic device for one run, or None for a deterministic one.
+
+    A CBRAM cell (memspice.devices.cbram) switches when its hazard crosses a
+    unit-exponential threshold drawn per device and per run (``e_set``,
+    ``e_reset``; one draw of each per cell, row by row, from ``rng``); without
+    them every cell would share the threshold 1 and the device would be
+    deterministic in an array.
+    """
+    draw = getattr(crossbar.model, "draw_thresholds", None)
+    if draw is None:
+        return None
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError(f"model {crossbar.model.name} draws each cell's switching thresholds per run: pass "
+                             "rng=numpy.random.default_rng(seed) to the write (the CLI's --seed)")
+    e_set, e_reset = draw(rng, crossbar.shape)
+    return {"e_set": e_set, "e_reset": e_reset}
+
+
 def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = None, *,
-              saves: Saves | None = None, network: ElementTable | None = None) -> Transient:
+              saves: Saves | None = None, network: ElementTable | None = None,
+              rng: np.random.Generator | None = None) -> Transient:
     """Run ``drive`` (a transient) on ``crossbar`` in ``settings.engine``; keep the vectors of ``saves``.
 
     ``saves``: None keeps every vector (ngspice) or what the readers use
     (VACASK). ``network``: the element table, if the caller built it already.
+    ``rng``: the draws of a stochastic device (:func:`instance_draws`; required for one).
     Raises SpiceError & co. when the run fails.
     """
     settings = settings_or_default(settings)
@@ -126,10 +147,31 @@ def transient(crossbar: Crossbar, drive: Drive, settings: RunSettings | None = N
     started = time.monotonic()
     write_deck = deck_writer(crossbar, settings)
     net = build_elements(Topology.of(crossbar, drive)) if network is None else network
-    deck = write_deck(crossbar, drive, network=net, saves=saves)
+    draws = instance_draws(crossbar, rng)
+    kw = {"instance_params": draws} if draws is not None else {}
+    deck = write_deck(crossbar, drive, network=net, saves=saves, **kw)
     settings = settings.remaining(started, f"building the deck of a {crossbar.rows}x{crossbar.cols} crossbar")
     return Transient(crossbar=crossbar, drive=drive, network=net, result=simulate(deck, settings),
                      state_node=state_node_of(crossbar, settings))
+
+
+#: how far (share of the state range) a simulated state may pass a bound before the run is refused:
+#: the models' window functions hold a state inside by construction, so a larger excursion is a failed
+#: integration (a time step too coarse for the drive), never a device
+STATE_BOUND_TOLERANCE = 1e-3
+
+
+def check_states_in_bounds(model, states) -> None:
+    """CircuitError when a simulated state left the model's range [x_min, x_max] (a wrong result, not reported)."""
+    states = np.asarray(states, dtype=float)
+    lo, hi = float(model.x_min), float(model.x_max)
+    tol = STATE_BOUND_TOLERANCE * (hi - lo)
+    bad = ~np.isfinite(states) | (states < lo - tol) | (states > hi + tol)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise CircuitError(f"the simulated state of cell ({i}, {j}) is {float(states[i, j]):.6g}, outside the "
+                           f"{model.name} state range [{lo:g}, {hi:g}] ({int(bad.sum())} cell(s)): the transient is "
+                           "not a valid device result; lower the write amplitude or raise --steps-per-edge")
 
 
 def write_result_from_sim(crossbar: Crossbar, net: ElementTable, res, *, state_node: str | None = None) -> WriteResult:
@@ -146,6 +188,7 @@ def write_result_from_sim(crossbar: Crossbar, net: ElementTable, res, *, state_n
     v_cells = (vp - vn).reshape(t.size, R, C)
     node = crossbar.model.spice_state_node if state_node is None else state_node
     states = np.array([res.v(f"x{i}_{j}.{node}")[-1] for i in range(R) for j in range(C)]).reshape(R, C)
+    check_states_in_bounds(crossbar.model, states)
     energy = {}
     sources = [(f"Vrow{i}", n) for i, n in net.row_source.items()] + [(f"Vcol{j}", n) for j, n in net.col_source.items()]
     sources += [(f"Vgate{i}", n) for i, n in net.gate_source.items()]

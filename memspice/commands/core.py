@@ -12,6 +12,7 @@ from memspice.commands.output import format_table, print_json
 from memspice.commands.spice_args import add_timeout, run_settings
 from memspice.inputs import output_file, read_text
 from memspice.spice import BACKENDS, ngspice_info, simulate
+from memspice.spice.includes import resolve_includes
 from memspice.spice.vacask_tools import vacask_info
 
 
@@ -61,7 +62,7 @@ def _doctor(args) -> int:
 
 
 def _run(args) -> int:
-    text = read_text(args.netlist, "netlist")
+    text = resolve_includes(read_text(args.netlist, "netlist"), args.netlist.parent, source=args.netlist)
     if args.csv:
         output_file(args.csv, "--csv")
     result = simulate(text, run_settings(args))

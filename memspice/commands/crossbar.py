@@ -107,13 +107,13 @@ def crossbar_spec(args, model_params: dict | None = None):
     )
 
 
-def build_crossbar(args, model_params: dict | None = None):
-    """The crossbar of the command line (states drawn from numpy.random.default_rng(--seed))."""
-    return crossbar_spec(args, model_params).build(np.random.default_rng(args.seed))
+def build_crossbar(args, model_params: dict | None = None, rng: np.random.Generator | None = None):
+    """The crossbar of the command line (states drawn from ``rng``, default numpy.random.default_rng(--seed))."""
+    return crossbar_spec(args, model_params).build(np.random.default_rng(args.seed) if rng is None else rng)
 
 
-def _build(args):
-    xb = build_crossbar(args)
+def _build(args, rng: np.random.Generator | None = None):
+    xb = build_crossbar(args, rng=rng)
     v_read = xb.model.v_read_v if args.v_read is None else args.v_read
     return xb, np.full(args.rows, v_read)
 
@@ -157,9 +157,10 @@ def _read(args) -> int:
 def _write(args) -> int:
     from memspice.circuit import write
 
-    xb, _ = _build(args)
+    rng = np.random.default_rng(args.seed)  # the states, then a stochastic device's thresholds (CBRAM)
+    xb, _ = _build(args, rng)
     ws = _write_scheme(args, args.scheme, args.steps_per_edge)
-    res = write(xb, ws, run_settings(args))
+    res = write(xb, ws, run_settings(args), rng=rng)
     delta = res.states_after - res.states_before
     sel_r, sel_c = ws.selected(xb.rows, xb.cols)
     selected = np.zeros(xb.shape, bool)

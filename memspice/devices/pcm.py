@@ -229,6 +229,10 @@ class PcmModel:
             f".ends {name}",
         ]) + "\n"
 
+    #: its crossbar subcircuit (:meth:`spice_subckt`) holds G: SET steps are drawn in numpy or in the
+    #: single-cell pulse bench, so a crossbar write would leave every cell unchanged (memspice.circuit refuses it)
+    circuit_holds_state = True
+
     def spice_instance(self, inst: str, node_p: str, node_n: str, x0: float | None = None) -> str:
         x0 = self.x0_default if x0 is None else self.check_state(x0, "x0")
         return f"X{inst} {node_p} {node_n} {self.subckt_name} x0={x0:.12g}"

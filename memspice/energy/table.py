@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ KINDS = ("read", "pulse")
 DIRECTIONS = ("forward", "backward", "")
 ENCODINGS = ("analog", "binary", "stochastic", "")
 SCHEMES = ("v/2", "v/3", "")
+
+
+#: the energy fields of an entry (J)
+ENERGY_FIELDS = ("total_j", "per_cell_j", "per_line_j", "half_selected_j", "unselected_j")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,20 @@ class EnergyEntry:
             raise ParameterError("a pulse entry needs a scheme (v/2|v/3)")
         if not 0.0 < self.level <= 1.0:
             raise ParameterError(f"energy entry level = {self.level!r}: a fraction of full scale in (0, 1]")
+        for name in ("voltage_v", "width_s", "rise_s", "fall_s", *ENERGY_FIELDS):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ParameterError(f"energy entry {name} = {value!r}: give a finite number")
+        for name in ("width_s", "rise_s", "fall_s"):
+            if getattr(self, name) < 0:
+                raise ParameterError(f"energy entry {name} = {getattr(self, name)!r}: a time cannot be negative")
+        # a passive array takes energy from its sources: E >= 0 (a measured value may miss 0 by the
+        # integration error, far below 1e-6 of the total)
+        floor = -1e-6 * max(abs(float(self.total_j)), 1e-15)
+        for name in ENERGY_FIELDS:
+            if getattr(self, name) < floor:
+                raise ParameterError(f"energy entry {name} = {getattr(self, name)!r} J is negative: a crossbar of "
+                                     "passive devices only takes energy; re-measure the table (memspice energy measure)")
 
     @property
     def effective_width_s(self) -> float:

@@ -137,6 +137,10 @@ def network_from_state(state: list, activation: str) -> tuple[Network, list]:
 
 
 def check_sizes(config: TrainConfig, data: Dataset) -> None:
+    batch, n_train = config.training.batch_size, len(data.train)
+    if batch > n_train:
+        raise ConfigError(f"training.batch_size = {batch} is larger than the training set ({n_train} samples of "
+                          f"{data.name!r} after the split and data.max_train): use batch_size <= {n_train}")
     sizes = list(config.network.sizes)
     if sizes[0] != data.n_features or sizes[-1] != data.n_classes:
         raise ConfigError(

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +118,10 @@ class NgspiceShared:
             self._ngs = None
 
     def run(self, netlist: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> SimResult:
+        from memspice.spice.includes import resolve_includes
+
+        # an include loop makes libngspice recurse until it segfaults, taking this process with it: refuse first
+        netlist = resolve_includes(netlist, Path.cwd(), missing_ok=True)
         with _LIBRARY_LOCK, _quiet_pyspice():
             ngs = self._handle()
             self._clean()
