@@ -169,3 +169,41 @@ def test_calibrating_an_imported_cell_elsewhere_than_vacask_is_refused(models_di
                      "-o", str(tmp_path / "x.toml"), *extra])
     assert code != 0 and words in capsys.readouterr().err
     assert not (tmp_path / "x.toml").exists()
+
+
+def _hand_current(v, w):
+    return (G_OFF + (G_ON - G_OFF) * np.asarray(w)) * V_S * np.sinh(np.asarray(v) / V_S)
+
+
+def test_models_plot_of_an_imported_cell_is_its_hand_iv(models_dir, tmp_path, capsys):
+    png = tmp_path / "drift.png"
+    capsys.readouterr()
+    assert cli_main(["models", "plot", "drift_cell", "--out", str(png), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert png.stat().st_size > 10_000 and doc["engine"] == "vacask"
+    v, x = np.asarray(doc["v_v"]), np.asarray(doc["x"])
+    np.testing.assert_allclose(x, [0, 0.25, 0.5, 0.75, 1.0])
+    assert v.min() == pytest.approx(-2 * V_READ) and v.max() == pytest.approx(2 * V_READ)
+    # VACASK operating points against the hand I-V of the .va header: measured to rounding, so 1e-9
+    np.testing.assert_allclose(doc["i_a"], _hand_current(v[:, None], x[None, :]), rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(doc["g_read_s"], _hand_current(V_READ, np.asarray(doc["x_table"])) / V_READ,
+                               rtol=1e-9)
+    assert cli_main(["models", "plot", "drift_cell", "--engine", "ngspice", "--out", str(png)]) != 0
+    assert "read table measured in VACASK; leave --engine out" in capsys.readouterr().err
+
+
+def test_models_export_of_an_imported_cell(models_dir, tmp_path, capsys):
+    from memspice.external import resolve_model
+
+    capsys.readouterr()
+    assert cli_main(["models", "export", "drift_cell"]) == 0  # default for an imported model: its source
+    assert capsys.readouterr().out == DRIFT.read_text()
+    card = tmp_path / "drift_copy.toml"
+    assert cli_main(["models", "export", "drift_cell", "--format", "toml", "--out", str(card)]) == 0
+    w = np.array([0.1, 0.6])  # the exported card is a card: it resolves by its path and reads the hand I-V
+    np.testing.assert_allclose(resolve_model(str(card)).conductance(w), _hand_current(V_READ, w) / V_READ, rtol=1e-6)
+    capsys.readouterr()
+    assert cli_main(["models", "export", "drift_cell", "--format", "spice"]) != 0
+    assert "has no ngspice subcircuit" in capsys.readouterr().err
+    assert cli_main(["models", "export", "drift_cell", "--param", "g_on=2e-4"]) != 0
+    assert "re-import it with --param" in capsys.readouterr().err

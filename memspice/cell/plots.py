@@ -9,7 +9,7 @@ import numpy as np
 from memspice.cell.hysteresis import loop_area, sine_drive
 from memspice.cell.pulses import pulse_response
 
-__all__ = ["plot_model"]
+__all__ = ["plot_imported_model", "plot_model"]
 
 
 def plot_model(model, path: str | Path, *, simulator: str = "numpy", rng: np.random.Generator | None = None,
@@ -75,3 +75,46 @@ def plot_model(model, path: str | Path, *, simulator: str = "numpy", rng: np.ran
     plt.close(fig)
     summary["path"] = str(path)
     return summary
+
+
+def plot_imported_model(model, path: str | Path, *, n_states: int = 5) -> dict:
+    """Two-panel PNG of an imported Verilog-A device (memspice.external.ExternalModel): its read table.
+
+    Left: the current against voltage (within +-2 v_read) at ``n_states``
+    states spread over the state range; right: the read conductance
+    i(v_read, x)/v_read over the state. Every point is a VACASK operating point
+    measured on import (no interpolation). Returns the numbers plotted. A
+    device whose state is its read conductance has no table: ParameterError
+    saying where its pulse response is plotted.
+    """
+    from memspice.errors import ParameterError
+
+    table = model.table
+    if table is None:
+        raise ParameterError(f"{model.name}: the state is the read conductance (no state exposed), so there is no "
+                             "read table to plot; re-import with --state NAME, or plot its pulse response with "
+                             f"`memspice calibrate --from-spice {model.name} ... --report DIR`")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pick = np.unique(np.round(np.linspace(0, table.x.size - 1, n_states)).astype(int))
+    k_read = int(np.argmin(np.abs(table.v_v - table.v_read_v)))
+    g_read = table.i_a[k_read] / table.v_v[k_read]
+    fig, (ax_iv, ax_g) = plt.subplots(1, 2, figsize=(10, 4))
+    for m in pick:
+        ax_iv.plot(table.v_v, table.i_a[:, m] * 1e6, ".-", label=f"{model.state_name} = {table.x[m]:.3g}")
+    ax_iv.set_xlabel("voltage (V)")
+    ax_iv.set_ylabel("current (uA)")
+    ax_iv.set_title(f"{model.name}: read I-V (VACASK operating points)")
+    ax_iv.legend()
+    ax_g.plot(table.x, g_read * 1e6)
+    ax_g.set_xlabel(f"state {model.state_name}")
+    ax_g.set_ylabel(f"conductance at {table.v_read_v:g} V (uS)")
+    ax_g.set_title("read conductance over the state")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return {"model": model.name, "engine": "vacask", "v_v": table.v_v, "x": table.x[pick], "i_a": table.i_a[:, pick],
+            "x_table": table.x, "g_read_s": g_read, "path": str(path)}

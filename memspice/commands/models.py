@@ -33,15 +33,19 @@ def register(subparsers) -> None:
 
     export = sub.add_parser("export", help="write the Verilog-A module, ngspice subcircuit or TOML card")
     export.add_argument("name")
-    export.add_argument("--format", choices=("va", "spice", "toml"), default="spice")
+    export.add_argument("--format", choices=("va", "spice", "toml"),
+                        help="default: spice for a built-in model; va (its source) for an imported one, which "
+                             "has no ngspice subcircuit (toml: its card)")
     export.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
     export.set_defaults(func=_export)
 
-    plot = sub.add_parser("plot", help="I-V hysteresis (3 frequencies) and pulse response, to PNG")
+    plot = sub.add_parser("plot", help="I-V hysteresis (3 frequencies) and pulse response, to PNG; for an imported "
+                                       "model its VACASK read I-V and read conductance")
     plot.add_argument("name")
     plot.add_argument("--out", type=Path, help="PNG file (default NAME.png)")
-    plot.add_argument("--engine", choices=("numpy", "ngspice"), default="numpy")
+    plot.add_argument("--engine", choices=("numpy", "ngspice"),
+                      help="built-in models: numpy (default) or ngspice; an imported model is always VACASK")
     plot.add_argument("--seed", type=arg_seed, default=0, help="seed of the random draws (stochastic models)")
     plot.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
     plot.add_argument("--json", action="store_true", help="print the plotted numbers as JSON")
@@ -100,14 +104,41 @@ def _show(args) -> int:
     return 0
 
 
+def _imported_model(args, action: str):
+    """The imported model ``args.name`` (None for a built-in name); --param refused (it lives on the card)."""
+    from memspice.external.registry import is_imported, resolve_model
+
+    if not is_imported(args.name):
+        return None
+    if args.param:
+        raise ParameterError(f"--param does not apply to `models {action}` of the imported model {args.name}; "
+                             "re-import it with --param NAME=VALUE")
+    return resolve_model(args.name)
+
+
 def _export(args) -> int:
     from memspice.devices import get_model
     from memspice.devices.cards import card_text
 
     if args.out:
         output_file(args.out, "--out")
-    m = get_model(args.name, **parse_assignments(args.param))
-    text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format]()
+    imported = _imported_model(args, "export")
+    if imported is not None:
+        from memspice.external.card import card_dict
+
+        if args.format == "spice":
+            raise ParameterError(f"--format spice: {args.name} is an imported Verilog-A model, which has no ngspice "
+                                 "subcircuit (ngspice cannot load compiled Verilog-A; it runs in VACASK); export "
+                                 "--format va (its source) or --format toml (its card)")
+        if args.format == "toml":
+            import tomli_w
+
+            text = tomli_w.dumps(card_dict(imported))
+        else:
+            text = imported.verilog_a()
+    else:
+        m = get_model(args.name, **parse_assignments(args.param))
+        text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format or "spice"]()
     if args.out:
         args.out.write_text(text)
         print(f"wrote {args.out}", file=sys.stderr)
@@ -119,12 +150,19 @@ def _export(args) -> int:
 def _plot(args) -> int:
     import numpy as np
 
-    from memspice.cell.plots import plot_model
+    from memspice.cell.plots import plot_imported_model, plot_model
     from memspice.devices import get_model
 
-    m = get_model(args.name, **parse_assignments(args.param))
+    imported = _imported_model(args, "plot")
     out = output_file(args.out or Path(f"{args.name}.png"), "--out")
-    summary = plot_model(m, out, simulator=args.engine, rng=np.random.default_rng(args.seed))
+    if imported is not None:
+        if args.engine is not None:
+            raise ParameterError(f"--engine {args.engine}: the plot of the imported model {args.name} is its read "
+                                 "table measured in VACASK; leave --engine out")
+        summary = plot_imported_model(imported, out)
+    else:
+        m = get_model(args.name, **parse_assignments(args.param))
+        summary = plot_model(m, out, simulator=args.engine or "numpy", rng=np.random.default_rng(args.seed))
     if args.json:
         print_json(summary)
     else:
