@@ -360,3 +360,19 @@ def test_batched_read_counts_equal_the_per_vector_definition(scale):
         assert t["forward_rows"] == np.count_nonzero(rows)
         assert t["forward_sum_abs"] == pytest.approx(u.sum(), rel=1e-6)
         assert t["forward_sum_sq"] == pytest.approx((u * u).sum(), rel=1e-6)
+
+
+def test_per_sample_read_statistics_sum_to_the_batch_statistics():
+    # Reference: vector_stats of the batch rows themselves (the definition, tested
+    # above against a float64 row-by-row count); the per-sample statistics the
+    # trainer precomputes for the data set, gathered for a batch and summed,
+    # must give the same reads and lines exactly and the same sums to 1e-6.
+    from memspice.learn.read_stats import sample_stats, vector_stats
+
+    rng = np.random.default_rng(9)
+    x = (rng.uniform(-1.5, 1.5, (300, 7)) * (rng.random((300, 7)) < 0.6)).astype(np.float32)
+    per = sample_stats(x, chunk=64)
+    idx = rng.permutation(300)[:50]
+    reads, rows, s_abs, s_sq = vector_stats(x[idx], bias=True)
+    assert reads == 50 and rows == per[0][idx].sum()
+    assert s_abs == pytest.approx(per[1][idx].sum(), rel=1e-6) and s_sq == pytest.approx(per[2][idx].sum(), rel=1e-6)

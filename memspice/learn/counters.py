@@ -76,7 +76,7 @@ from pathlib import Path
 import numpy as np
 
 from memspice.errors import DataError, ParameterError
-from memspice.learn.read_stats import vector_stats
+from memspice.learn.read_stats import sample_stats, vector_stats
 from memspice.energy.counters_csv import read_counters_csv  # the reader lives with its user (energy); re-exported for train-side callers
 
 FIELDS = (
@@ -142,14 +142,8 @@ class OpCounters:
 
     def record_read(self, k: int, direction: str, vectors: np.ndarray, bias: bool = False) -> None:
         """Reads of layer ``k``: ``vectors`` (reads, lines) driven into the tile, ``direction`` forward|backward
-        (``bias``: the vectors are [vectors, 1], the bias line driven with 1 as well).
-
-        Batched: the vectors are kept (not copied: the caller must not change
-        them afterwards) and summed :data:`_PENDING_VALUES` entries at a time, and
-        whenever the counts are read (:meth:`totals`, :meth:`since_mark`,
-        :meth:`mark`, :meth:`state_dict`): one pass of a few numpy reductions
-        instead of one per mini-batch.
-        """
+        (``bias``: of [vectors, 1]). Batched: kept (not copied; do not change them afterwards) and summed
+        :data:`_PENDING_VALUES` entries at a time and whenever the counts are read."""
         if direction not in ("forward", "backward"):
             raise ParameterError(f"direction = {direction!r}: give 'forward' or 'backward'")
         vectors = np.asarray(vectors)
@@ -165,34 +159,36 @@ class OpCounters:
     def _flush(self, key: tuple | None = None) -> None:
         """Sum the pending read vectors (of ``key``, default all) into the counts."""
         for kk in [key] if key is not None else list(self._pending):
-            parts = self._pending.pop(kk, None)
-            self._pending_values.pop(kk, None)
-            if not parts:
-                continue
-            k, d, bias = kk
-            vectors = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
-            reads, rows, s_abs, s_sq = vector_stats(vectors, bias)
-            n_out, n_cols = self.shapes[k]
-            outputs = n_out if d == "forward" else n_cols
-            self._add(k, **{f"{d}_reads": reads, f"{d}_rows": rows, f"{d}_sum_abs": s_abs, f"{d}_sum_sq": s_sq,
-                            f"{d}_conversions": reads * outputs})
+            parts, _ = self._pending.pop(kk, None), self._pending_values.pop(kk, None)
+            if parts:
+                self._add_reads(kk[0], kk[1], *vector_stats(parts[0] if len(parts) == 1 else np.concatenate(parts), kk[2]))
 
-    def record_passes(self, net, trace, deltas) -> None:
+    def _add_reads(self, k: int, d: str, reads: int, rows: int, s_abs: float, s_sq: float) -> None:
+        n_out, n_cols = self.shapes[k]
+        outputs = n_out if d == "forward" else n_cols
+        self._add(k, **{f"{d}_reads": reads, f"{d}_rows": rows, f"{d}_sum_abs": s_abs, f"{d}_sum_sq": s_sq,
+                        f"{d}_conversions": reads * outputs})
+
+    def record_passes(self, net, trace, deltas, first_reads=None) -> None:
         """The reads of one training step: forward reads of every layer, backward reads of layers 1..L−1.
 
         The read vectors are the rows the update rules use (``update_operands``):
         layer inputs with the bias input 1, one row per sample (per position of a
-        convolution); the backward vectors are the errors δ of the layer.
+        convolution); backward: the errors δ (u = v/max|v| does not see a gain).
+        ``first_reads``: (reads, lines, Σ|u|, Σu²) of layer 0's forward reads if known.
         """
         from memspice.learn.operands import update_operands
 
         for k, layer in enumerate(net.layers):
-            if hasattr(layer, "update_operands") or hasattr(layer, "tile_inputs"):
+            if hasattr(layer, "update_operands") and not hasattr(layer, "tile_inputs"):  # a convolution's rows
                 xr, dr = update_operands(layer, trace.inputs[k], deltas[k])
                 self.record_read(k, "forward", xr)
-            else:  # a dense float layer: its operands are [x, 1] and δ (operands.update_operands), not built here
+            else:  # a dense layer: its operands are [x, 1] and δ (operands.update_operands), not built here
                 xr, dr = trace.inputs[k], deltas[k]
-                self.record_read(k, "forward", xr, bias=True)
+                if k == 0 and first_reads is not None:
+                    self._add_reads(k, "forward", *first_reads)
+                else:
+                    self.record_read(k, "forward", xr, bias=True)
             if k > 0:
                 self.record_read(k, "backward", dr)
             self._add(k, steps=1)
@@ -391,8 +387,17 @@ class RunAccounting:
 
         return energy_columns()
 
-    def after_step(self, net, trace, deltas) -> None:
-        self.counters.record_passes(net, trace, deltas)
+    def use_samples(self, x: np.ndarray) -> None:
+        """Read statistics of every sample of ``x`` (the training set, dense first layer), computed once."""
+        self._samples = sample_stats(x)
+
+    def after_step(self, net, trace, deltas, batch=None) -> None:
+        """The step's reads; ``batch`` = (xb, idx): its inputs xb = x[idx] of :meth:`use_samples` (a gather)."""
+        first, samples = None, getattr(self, "_samples", None)
+        if batch is not None and samples is not None and trace.inputs[0] is batch[0]:
+            nnz, s_abs, s_sq = (a.take(batch[1]) for a in samples)
+            first = (int(batch[1].size), int(round(float(nnz.sum()))), float(s_abs.sum()), float(s_sq.sum()))
+        self.counters.record_passes(net, trace, deltas, first)
 
     def epoch_metrics(self, out_dir, epoch: int) -> dict:
         per_layer = self.counters.since_mark()

@@ -51,3 +51,28 @@ def vector_stats(v: np.ndarray, bias: bool = False) -> tuple[int, int, float, fl
         m, s_row, sq_row, nnz = np.maximum(m, 1.0), s_row + 1.0, sq_row + 1.0, nnz + reads
     inv = np.divide(1.0, m, out=np.zeros(m.shape, dtype=np.float64), where=m > 0.0)
     return reads, nnz, float(s_row @ inv), float(sq_row @ (inv * inv))
+
+
+def sample_stats(x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sample (row) of ``x``: (driven lines, Σ|u|, Σu²) of its read [x, 1] with the bias line, float64 arrays.
+
+    What :func:`vector_stats` sums for a batch of these rows (``bias=True``),
+    computed once for a whole data set, ``chunk`` rows at a time, so that a
+    batch of its samples costs a gather (:class:`~memspice.learn.counters.RunAccounting`).
+    """
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ParameterError(f"samples must be a (samples, features) array, got shape {x.shape}")
+    n = x.shape[0]
+    nnz, s_abs, s_sq = np.empty(n), np.empty(n), np.empty(n)
+    for start in range(0, n, chunk):
+        a = np.abs(x[start : start + chunk])
+        if a.dtype not in (np.float32, np.float64):
+            a = a.astype(np.float64)
+        sl = slice(start, start + a.shape[0])
+        m = np.maximum(a.max(axis=1, initial=0.0), 1.0).astype(np.float64)  # the bias line's 1
+        ones = np.ones(a.shape[1], dtype=a.dtype)
+        nnz[sl] = np.count_nonzero(a, axis=1) + 1
+        s_abs[sl] = ((a @ ones) + 1.0) / m
+        s_sq[sl] = (np.einsum("ij,ij->i", a, a) + 1.0) / (m * m)
+    return nnz, s_abs, s_sq

@@ -181,6 +181,8 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
 
     accounting = RunAccounting.start(net, rule.name, config, state if resume else None)
     x_train, y_train = data.train.x, data.train.y
+    if not config.network.conv:
+        accounting.use_samples(x_train)  # the first layer's read statistics, once per sample
     end_epoch = config.training.epochs
     if stop_after_epochs is not None:
         end_epoch = min(end_epoch, stop_after_epochs)
@@ -211,7 +213,7 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
                         f"{last_path}"
                     )
                 rule.step(net, trace.inputs, deltas, streams.rule, accounting.counters)
-                accounting.after_step(net, trace, deltas)
+                accounting.after_step(net, trace, deltas, batch=(xb, idx))
                 if cosim is not None:
                     step = epoch * n_batches + next_batch + 1
                     if cosim.due(step):  # a SPICE checkpoint can take a minute: say so on the bar
