@@ -26,7 +26,7 @@ from memspice.circuit.saves import Saves
 from memspice.circuit.spice_writer import write_netlist
 from memspice.circuit.stimulus import Drive
 from memspice.circuit.vacask_writer import device_library, device_state_node, write_vacask_netlist
-from memspice.errors import CircuitError, ParameterError
+from memspice.errors import CircuitError, ParameterError, SpiceTimeout
 from memspice.spice import RunSettings, SimResult, settings_or_default, simulate
 
 __all__ = ["MAX_CIRCUIT_CELLS", "Transient", "deck_writer", "source_energy_j", "transient", "write_result_from_sim"]
@@ -36,6 +36,9 @@ __all__ = ["MAX_CIRCUIT_CELLS", "Transient", "deck_writer", "source_energy_j", "
 #: takes ~70 us a cell (200 x 200: 2.8 s, measured), and the simulator far longer; past this size the
 #: nodal solver (reads) or a smaller array is the way, and a user gets that answer at once, not a hang
 MAX_CIRCUIT_CELLS = 512 * 512
+#: time to build, check and write the deck of one cell (s), an upper bound of the ~70 us measured (200 x 200):
+#: a job whose deck alone would outlast its time limit is refused before the build, which cannot be stopped
+DECK_SECONDS_PER_CELL = 1.5e-4
 
 
 def deck_writer(crossbar: Crossbar, settings: RunSettings):
@@ -48,6 +51,11 @@ def deck_writer(crossbar: Crossbar, settings: RunSettings):
                              f"too large for a circuit deck ({settings.engine}); the limit is {MAX_CIRCUIT_CELLS} "
                              "cells (512 x 512): use the nodal solver (--solver nodal) for reads, or fewer rows or "
                              "columns")
+    build_s = crossbar.rows * crossbar.cols * DECK_SECONDS_PER_CELL
+    if build_s > settings.timeout_s:
+        raise SpiceTimeout(f"building the deck of a {crossbar.rows}x{crossbar.cols} crossbar takes about "
+                           f"{build_s:.3g} s ({DECK_SECONDS_PER_CELL * 1e6:g} us a cell), more than the time limit "
+                           f"of {settings.timeout_s:g} s (--timeout / timeout_s); raise the limit or use fewer cells")
     options = dict(settings.options) or None
     if settings.engine == "ngspice":
         return functools.partial(write_netlist, options=options)

@@ -33,6 +33,7 @@ from pathlib import Path
 import tomli_w
 
 from memspice.errors import DataError, ParameterError
+from memspice.inputs import input_file
 
 FORMAT = "memspice.energy.table/1"
 KINDS = ("read", "pulse")
@@ -147,10 +148,10 @@ def save_table(table: EnergyTable, path: str | Path) -> tuple[Path, Path]:
 def load_table(path: str | Path) -> EnergyTable:
     """Read a table written by :func:`save_table`."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(f"energy table {str(path)!r} does not exist; make one with `memspice energy measure`")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"energy table {str(path)!r} does not exist; make one with `memspice energy measure`") from None
+        doc = tomllib.loads(input_file(path, "energy table").read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"energy table {str(path)!r} is not valid TOML: {exc}") from None
     if doc.get("format") != FORMAT:

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from memspice.errors import SpiceError
+from memspice.inputs import input_file
 from memspice.spice.result import SimResult, analysis_from_plotname, unit_from_type
 
 
 def read_raw(path: str | Path) -> list[SimResult]:
     """Every plot (analysis) stored in a raw file, in the order written."""
-    data = Path(path).read_bytes()
+    data = input_file(path, "raw file").read_bytes()
     if not data:
         raise SpiceError(f"raw file {path} is empty: ngspice wrote no results")
     plots: list[SimResult] = []
