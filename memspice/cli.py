@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    from memspice.commands.help_examples import add_examples
+
+    add_examples(parser)  # one example in each command's --help
     return parser
 
 

@@ -188,7 +188,7 @@ def test_kill_of_run_leaves_no_ngspice_and_no_temp_folder(tmp_path):
 
 def test_run_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path, capsys):
     lock = tmp_path / "t.csv.lock"
-    with RunLock(lock, what="sweep", owner_hint="--output table"):
+    with RunLock(lock, what="sweep", owner_hint="--out table"):
         with pytest.raises(DataError, match=rf"in use by another sweep \(process {os.getpid()} on"):
             RunLock(lock, what="sweep").acquire()
     assert not lock.exists()

@@ -42,7 +42,7 @@ def register(subparsers) -> None:
     src.add_argument("--from-csv", metavar="FILE", type=Path,
                      help="pulse-response CSV: device,pulse,voltage [V],width [s],conductance [S] (see memspice.calibrate.data)")
     p.add_argument("--family", choices=list(FAMILIES), default="soft-bounds", help="pulse-update family to fit (default soft-bounds)")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="TOML", help="fitted model file to write")
+    p.add_argument("-o", "--out", "--output", dest="output", type=Path, required=True, metavar="TOML", help="fitted model file to write")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md and PNG plots into DIR")
     p.add_argument("--no-plots", action="store_true", help="report without PNG plots")
     p.add_argument("--fix", action="append", default=[], metavar="FIELD=VALUE",
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
     p.add_argument("--polarity", type=int, choices=(1, -1), help="voltage sign that raises the conductance (default: from the data)")
     p.add_argument("--nodes", type=arg_positive_int, default=9, help="table nodes of the 'tabulated' family (default 9)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true", help="no progress bars")
     g = p.add_argument_group("SPICE experiment (with --from-spice)")
     g.add_argument("--experiment", choices=("pulse-train",), default="pulse-train", help="experiment to run (default pulse-train)")
     g.add_argument("--amplitude", type=arg_float, help="signed amplitude of the first block of pulses (V)")
@@ -130,7 +130,7 @@ def _calibrate(args) -> int:
     )
     from memspice.calibrate.runners import ModelRef
 
-    output_file(args.output, "--output")
+    output_file(args.output, "--out")
     if args.report is not None:
         output_dir(args.report, "--report")
     if args.save_data is not None:

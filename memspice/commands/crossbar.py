@@ -50,7 +50,7 @@ def register(subparsers) -> None:
     wr.set_defaults(func=_write)
 
     gold = sub.add_parser("golden", help="regenerate the golden decks in netlists/")
-    gold.add_argument("--out", type=Path, help="folder to write to (default: netlists/ of the source checkout)")
+    gold.add_argument("-o", "--out", type=Path, help="folder to write to (default: netlists/ of the source checkout)")
     gold.add_argument("--check", action="store_true", help="only compare; exit 1 if a deck differs")
     gold.set_defaults(func=_golden)
     xb.set_defaults(func=lambda args: (xb.print_help(), 1)[1])

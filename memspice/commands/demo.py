@@ -49,7 +49,7 @@ def register(subparsers) -> None:
         "pulse-coincidence rule and SPICE co-simulation checkpoints, and print a summary table (accuracy vs "
         "floating point, surrogate-vs-SPICE errors, energy per update). Plots and files go to --out.",
     )
-    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for outputs (default demo-out)")
+    demo.add_argument("-o", "--out", type=Path, default=Path("demo-out"), help="folder for outputs (default demo-out)")
     demo.add_argument("--seed", type=arg_seed, default=1, help="seed of everything random (default 1)")
     demo.add_argument("--epochs", type=arg_positive_int, default=15, help="training epochs of both networks (default 15)")
     demo.add_argument("--cosim-every", type=arg_positive_int, default=270, metavar="K",

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--repeats", type=arg_positive_int, default=3, help="draws per point (default 3)")
     p.add_argument("--max-test", type=arg_positive_int, default=None, help="evaluate on the first N test samples only")
     p.add_argument("--seed", type=arg_seed, default=0, help="seed of the perturbation draws (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder of CHECKPOINT)")
+    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: the run folder of CHECKPOINT)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of the table")
     p.set_defaults(func=_evaluate)
 

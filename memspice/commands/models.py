@@ -37,13 +37,13 @@ def register(subparsers) -> None:
                         help="default: spice for a built-in model; va (its source) for an imported one, which "
                              "has no ngspice subcircuit (toml: its card)")
     export.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (SI)")
-    export.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    export.add_argument("-o", "--out", type=Path, help="write to this file instead of stdout")
     export.set_defaults(func=_export)
 
     plot = sub.add_parser("plot", help="I-V hysteresis (3 frequencies) and pulse response, to PNG; for an imported "
                                        "model its VACASK read I-V and read conductance")
     plot.add_argument("name")
-    plot.add_argument("--out", type=Path, help="PNG file (default NAME.png)")
+    plot.add_argument("-o", "--out", type=Path, help="PNG file (default NAME.png)")
     plot.add_argument("--engine", choices=("numpy", "ngspice"),
                       help="built-in models: numpy (default) or ngspice; an imported model is always VACASK")
     plot.add_argument("--seed", type=arg_seed, default=0, help="seed of the random draws (stochastic models)")

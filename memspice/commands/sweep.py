@@ -44,7 +44,7 @@ def register(subparsers) -> None:
                    help="skip points already in the results table (default)")
     p.add_argument("--no-resume", dest="resume", action="store_false", help="overwrite the results table and run every point")
     p.add_argument("--retry-failed", action="store_true", help="also run again points recorded with an error")
-    p.add_argument("--output", type=Path, metavar="CSV", help="results table (default: sweep.output of the file)")
+    p.add_argument("-o", "--out", "--output", dest="output", type=Path, metavar="CSV", help="results table (default: sweep.output of the file)")
     p.add_argument("--dry-run", action="store_true", help="check the file and list the points; run nothing")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -61,8 +61,8 @@ def _sweep(args) -> int:
     spec = load_sweep(args.sweep)
     if args.output is not None:
         if args.output.suffix.lower() != ".csv":
-            raise ParameterError(f"--output {str(args.output)!r}: the results table is a .csv file")
-        output_file(args.output, "--output")
+            raise ParameterError(f"--out {str(args.output)!r}: the results table is a .csv file")
+        output_file(args.output, "--out")
         spec = dataclasses.replace(spec, output=args.output)
     if args.dry_run:
         rows = [(p.index, p.key, ", ".join(f"{k}={p.params[k]!r}" for k in spec.varied if k in p.params)) for p in spec.points]

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
         "Every config key is documented in memspice.learn.config; examples/ has one config per rule.",
     )
     p.add_argument("config", type=Path, help="training configuration (TOML)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default runs/<config name>)")
+    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         "heat maps into --out. Options override the --config file (keys: memspice/validate/config.py).",
     )
     p.add_argument("--config", type=Path, help="TOML job file (see memspice/validate/config.py)")
-    p.add_argument("--out", type=Path, default=Path("validate-out"), help="output folder (default validate-out)")
+    p.add_argument("-o", "--out", type=Path, default=Path("validate-out"), help="output folder (default validate-out)")
     p.add_argument("--rows", type=arg_positive_int, help="crossbar rows (default 16)")
     p.add_argument("--cols", type=arg_positive_int, help="crossbar columns (default 16)")
     p.add_argument("--model", help="compact model (default vteam with k_on = -0.01 m/s)")

@@ -178,7 +178,7 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: str | N
         raise ParameterError(f"workers = {workers!r}: need an integer >= 1")
     if stop_after is not None and stop_after < 1:
         raise ParameterError(f"stop_after = {stop_after!r}: need an integer >= 1 (or None)")
-    lock = RunLock(spec.output.with_name(spec.output.name + ".lock"), what="sweep", owner_hint="--output table")
+    lock = RunLock(spec.output.with_name(spec.output.name + ".lock"), what="sweep", owner_hint="--out table")
     with lock:  # one sweep appends to a table at a time
         return _run_locked(spec, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
                            progress=progress, stop_after=stop_after, on_result=on_result,
