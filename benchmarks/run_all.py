@@ -57,6 +57,8 @@ BENCHMARKS = (
     Bench("engines", "Circuit engines side by side: ngspice vs VACASK, read and write-pulse time per array size",
           (), ("--sizes", "16", "32", "--ngspice-max", "16")),
     Bench("sweep_throughput", "Sweep throughput: 8 ngspice write points with 1 and 2 local workers", (), ()),
+    Bench("calibrate_cycles", "Fitting measured cycles: 13,000 reads of one device in the wide layout, per family",
+          (), ("--cycles", "10", "--families", "soft-bounds", "tabulated")),
     Bench("surrogate_update", "Surrogate tile: pulsed updates and reads vs floating point", (), ("--repeats", "3")),
     Bench("train_throughput", "Training throughput: `memspice train` per rule vs a float32 numpy SGD limit "
           "(and aihwkit if installed)",

@@ -126,8 +126,10 @@ def test_train_set_model_file_is_relative_to_the_current_folder(tmp_path, monkey
     assert summary["config"]["tile"]["device"] == "Tabulated"
 
 
-def test_load_reads_sweep_tables_cells_and_model_files(tmp_path):
+def test_load_reads_sweep_tables_cells_and_model_files(tmp_path, monkeypatch):
     from memspice.results import kind_of, load
+
+    monkeypatch.chdir(tmp_path)  # a sweep's relative output is in the current folder
     from memspice.sweep import load_sweep, run_sweep
 
     sweep = tmp_path / "s.toml"
@@ -157,9 +159,10 @@ def test_load_reads_sweep_tables_cells_and_model_files(tmp_path):
         load(tmp_path / "bin.csv")
 
 
-def test_sweep_command_writes_a_plot_beside_the_table(tmp_path, capsys):
+def test_sweep_command_writes_a_plot_beside_the_table(tmp_path, capsys, monkeypatch):
     import struct
 
+    monkeypatch.chdir(tmp_path)  # a sweep's relative output is in the current folder
     from memspice.cli import main
 
     sweep = tmp_path / "s.toml"

@@ -22,6 +22,8 @@ Pulse-response file (``read_pulse_csv``)::
 
     device       optional text id (default "device0"); one file may hold several
                  devices, each a contiguous block of rows
+    train        optional text id: several trains (cycles, sessions) of one
+                 device, each a contiguous block with its own pulse numbers
     pulse        pulse number, 0 for the initial read, then 1, 2, ... in order
     voltage      pulse amplitude (V), signed: the polarity selects the direction
     width        pulse width (s), >= 0
@@ -191,6 +193,7 @@ class _Column:
 
 _PULSE_COLUMNS = (
     _Column("device", "text", required=False),
+    _Column("train", "text", required=False),
     _Column("pulse", "count"),
     _Column("voltage", "voltage"),
     _Column("width", "time"),
@@ -325,6 +328,8 @@ def _read_table(path: Path, columns: Sequence[_Column], kind: str, example: str)
 def _group_devices(values: dict, n_rows: int, path: Path) -> list[tuple[str, list[int]]]:
     """Row indices per device, in file order; a device must be one contiguous block."""
     ids = values.get("device") or ["device0"] * n_rows
+    if "train" in values:  # one block per (device, train); the train id goes into the block's name
+        ids = [f"{d}\x00{tr}" for d, tr in zip(ids, values["train"])]
     groups: list[tuple[str, list[int]]] = []
     seen: set[str] = set()
     for r, dev in enumerate(ids):
@@ -333,10 +338,9 @@ def _group_devices(values: dict, n_rows: int, path: Path) -> list[tuple[str, lis
             continue
         if dev in seen:
             lineno = values["pulse" if "pulse" in values else "time"][r][0]
-            raise DataError(
-                f"{path}, line {lineno}, column 'device': device {dev!r} appears again after other devices; "
-                "keep each device's rows together."
-            )
+            what = "device {!r}, train {!r}".format(*dev.split("\x00")) if "\x00" in dev else f"device {dev!r}"
+            raise DataError(f"{path}, line {lineno}, column 'device': {what} appears again after other rows; "
+                            "keep its rows together.")
         seen.add(dev)
         groups.append((dev, [r]))
     return groups
@@ -348,7 +352,8 @@ def read_pulse_csv(path: str | Path) -> list[PulseData]:
     example = "device,pulse,voltage [V],width [s],conductance [S]"
     values, alt, cols, n_rows = _read_table(path, _PULSE_COLUMNS, "pulse-response", example)
     out = []
-    for dev, rows in _group_devices(values, n_rows, path):
+    for block, rows in _group_devices(values, n_rows, path):
+        dev, _, train = block.partition("\x00")
         lines = [values["pulse"][r][0] for r in rows]
         pulse = np.array([values["pulse"][r][1] for r in rows])
         volt = np.array([values["voltage"][r][1] for r in rows])
@@ -360,7 +365,8 @@ def read_pulse_csv(path: str | Path) -> list[PulseData]:
         for k, (ln, p) in enumerate(zip(lines, pulse)):
             if p != k:
                 raise DataError(
-                    f"{path}, line {ln}, column {col_p} '{name_p}': pulse number {p:g} for device {dev!r}, "
+                    f"{path}, line {ln}, column {col_p} '{name_p}': pulse number {p:g} for device {dev!r}"
+                    f"{f' train {train!r}' if train else ''}, "
                     f"expected {k} (numbers start at 0, the initial read, and go up by 1)."
                 )
         for ln, gv in zip(lines, g):
@@ -374,7 +380,8 @@ def read_pulse_csv(path: str | Path) -> list[PulseData]:
             raise DataError(f"{path}, line {lines[0]}: device {dev!r} has only the initial read; give at least one pulse.")
         if alt.get("conductance") == "resistance":
             g = 1.0 / g
-        out.append(PulseData(conductance_s=g, voltage_v=volt, width_s=width, device=dev, source=str(path)))
+        out.append(PulseData(conductance_s=g, voltage_v=volt, width_s=width, device=dev, source=str(path),
+                             meta={"train": train} if train else {}))
     return out
 
 
@@ -416,10 +423,12 @@ def write_pulse_csv(path: str | Path, data: Sequence[PulseData], comments: Seque
     path = Path(path)
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(_comment_block(comments))
-        fh.write("device,pulse,voltage [V],width [s],conductance [S]\n")
-        for d in data:
+        trains = any("train" in d.meta for d in data)  # several trains of a device: a train column
+        fh.write("device," + ("train," if trains else "") + "pulse,voltage [V],width [s],conductance [S]\n")
+        for i, d in enumerate(data):
+            lead = f"{d.device}," + (f"{d.meta.get('train', i)}," if trains else "")
             for k in range(d.conductance_s.size):
-                fh.write(f"{d.device},{k},{float(d.voltage_v[k])!r},{float(d.width_s[k])!r},{float(d.conductance_s[k])!r}\n")
+                fh.write(f"{lead}{k},{float(d.voltage_v[k])!r},{float(d.width_s[k])!r},{float(d.conductance_s[k])!r}\n")
     return path
 
 

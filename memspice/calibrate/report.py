@@ -19,6 +19,7 @@ import numpy as np
 
 from memspice.calibrate.data import PulseData
 from memspice.calibrate.pulsefit import Evaluation, PulseFit, noise_estimates
+from memspice.calibrate.replay import ReplayFigures, replay_figures
 from memspice.calibrate.statistics import DeviceStatistics
 
 __all__ = ["HeldOut", "ParameterComparison", "compare_fits", "write_report"]
@@ -151,7 +152,15 @@ def _fit_section(directory: Path, label: str, fit: PulseFit, plots: bool) -> lis
             f"| optimiser | {'converged' if fit.fit.success else 'NOT converged'}: {fit.fit.message} ({fit.fit.n_evaluations} evaluations) |"]
     noise = noise_estimates(fit)
     out += [f"| read noise (one-step residuals; on noise-free simulated data this is model error) | {_fmt(noise.read_noise_s)} S |",
-            f"| write noise per pulse (one-step residuals) | {_fmt(noise.write_noise_s)} S |", ""]
+            f"| write noise per pulse (one-step residuals) | {_fmt(noise.write_noise_s)} S |"]
+    rp = replay_figures(fit.model, fit)
+    per = 100 * rp.per_cycle_rms_s / rp.g_range_s
+    out += [f"| one-step error (each read from the previous measured read) | {100 * rp.rel(rp.one_step_rms_s):.3g} % of range |",
+            f"| replay of the mean cycle ({rp.n_in_mean} of {rp.n_cycles} cycles averaged) | "
+            f"{100 * rp.rel(rp.mean_cycle_rms_s):.3g} % of range |",
+            f"| replay of each cycle from its first read (median, 95th percentile) | {np.median(per):.3g} %, "
+            f"{np.percentile(per, 95):.3g} % of range |",
+            f"| cycle-to-cycle spread of the data around the mean cycle | {100 * rp.rel(rp.cycle_spread_rms_s):.3g} % of range |", ""]
     out += ["| parameter | value | std. error | rel. error |", "|---|---|---|---|"]
     for n, (v, e) in fit.model_params.items():
         rel = f"{100 * e / abs(v):.2g} %" if v != 0 and math.isfinite(e) else "-"
@@ -165,8 +174,33 @@ def _fit_section(directory: Path, label: str, fit: PulseFit, plots: bool) -> lis
     out.append("")
     if plots:
         fit_png, res_png = _plots(directory, label, fit)
-        out += [f"![data vs fit]({fit_png})", "", f"![residuals]({res_png})", ""]
+        out += [f"![data vs fit]({fit_png})", "", f"![residuals]({res_png})", "",
+                f"![measured and replayed cycles]({_cycles_plot(directory, label, rp)})", ""]
     return out
+
+
+def _cycles_plot(directory: Path, label: str, rp: ReplayFigures) -> str:
+    """Every cycle of the common pattern (thin), their mean and the model's free run over the mean cycle."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, c in enumerate(rp.cycles[:200]):
+        ax.plot(c.conductance_s * 1e6, "-", color="0.75", lw=0.6, label="measured cycles" if i == 0 else None)
+    ax.plot(rp.mean_cycle_s * 1e6, "k-", lw=1.6, label=f"mean of {rp.n_in_mean} cycles")
+    ax.plot(rp.mean_replay_s * 1e6, "--", color="C3", lw=1.6, label="model, replayed from the mean's first read")
+    ax.set_xlabel("pulse within the cycle")
+    ax.set_ylabel("conductance (µS)")
+    ax.set_title(f"{label}: mean-cycle replay RMS {100 * rp.rel(rp.mean_cycle_rms_s):.3g} % of range "
+                 f"(cycle spread {100 * rp.rel(rp.cycle_spread_rms_s):.3g} %)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    name = f"{_slug(label)}_cycles.png"
+    fig.savefig(directory / name, dpi=110)
+    plt.close(fig)
+    return name
 
 
 def write_report(

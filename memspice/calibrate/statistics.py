@@ -68,6 +68,22 @@ def _spread(name: str, vals: np.ndarray, errs: np.ndarray) -> ParameterSpread:
                            mean_stderr=float(np.sqrt(ms_err)), values=tuple(float(v) for v in vals))
 
 
+def _step_spreads(up, dn, up_e, dn_e, d2d: dict) -> list[ParameterSpread]:
+    """Step factor and up/down imbalance per device (module docstring) from their up and down step sizes."""
+    r_up, r_dn = up / up.mean(), dn / dn.mean()
+    f_i = 0.5 * (r_up + r_dn)
+    d_i = (r_up - r_dn) / (r_up + r_dn)
+    # first-order error propagation of the per-device SEs into f and d
+    e_r_up, e_r_dn = up_e / up.mean(), dn_e / dn.mean()
+    f_err = 0.5 * np.sqrt(e_r_up**2 + e_r_dn**2)
+    d_err = np.sqrt((2 * r_dn * e_r_up) ** 2 + (2 * r_up * e_r_dn) ** 2) / (r_up + r_dn) ** 2
+    sf = _spread("step_factor", f_i, f_err)
+    sd = _spread("up_down_imbalance", d_i, d_err)
+    d2d["step_d2d_rel"] = sf.std_device
+    d2d["up_down_d2d_rel"] = sd.std_device
+    return [sf, sd]
+
+
 def device_statistics(fits: Sequence[PulseFit]) -> DeviceStatistics:
     """Spread of the fitted parameters over devices (all fits of one family)."""
     fits = tuple(fits)
@@ -91,20 +107,24 @@ def device_statistics(fits: Sequence[PulseFit]) -> DeviceStatistics:
         dn = np.array([f.model_params["dg_down_s"][0] for f in fits])
         up_e = np.array([f.model_params["dg_up_s"][1] for f in fits])
         dn_e = np.array([f.model_params["dg_down_s"][1] for f in fits])
-        r_up, r_dn = up / up.mean(), dn / dn.mean()
-        f_i = 0.5 * (r_up + r_dn)
-        d_i = (r_up - r_dn) / (r_up + r_dn)
-        # first-order error propagation of the per-device SEs into f and d
-        e_r_up, e_r_dn = up_e / up.mean(), dn_e / dn.mean()
-        f_err = 0.5 * np.sqrt(e_r_up**2 + e_r_dn**2)
-        d_err = np.sqrt((2 * r_dn * e_r_up) ** 2 + (2 * r_up * e_r_dn) ** 2) / (r_up + r_dn) ** 2
-        sf = _spread("step_factor", f_i, f_err)
-        sd = _spread("up_down_imbalance", d_i, d_err)
-        spreads += [sf, sd]
-        d2d["step_d2d_rel"] = sf.std_device
-        d2d["up_down_d2d_rel"] = sd.std_device
+        spreads += _step_spreads(up, dn, up_e, dn_e, d2d)
+    elif any(n.startswith("up[") for n in names):  # tabulated: a device's step factor is its table's mean step
+        up_k = [n for n in names if n.startswith("up[")]
+        dn_k = [n for n in names if n.startswith("down[")]
+        up = np.array([sum(abs(f.model_params[n][0]) for n in up_k) for f in fits])
+        dn = np.array([sum(abs(f.model_params[n][0]) for n in dn_k) for f in fits])
+        up_e = np.array([np.sqrt(sum(f.model_params[n][1] ** 2 for n in up_k)) for f in fits])
+        dn_e = np.array([np.sqrt(sum(f.model_params[n][1] ** 2 for n in dn_k)) for f in fits])
+        spreads += _step_spreads(up, dn, up_e, dn_e, d2d)
     for field_name, key in (("g_min_d2d_s", "g_min_s"), ("g_max_d2d_s", "g_max_s")):
         s = next((s for s in spreads if s.name == key), None)
+        if s is None and key in fits[0].fixed:
+            # bounds held on one grid for every device (tabulated): the spread of each device's lowest and
+            # highest read instead, an estimate of the bounds' spread when the ramps reach the bounds
+            ext = np.array([(np.min if key == "g_min_s" else np.max)(np.concatenate([d.conductance_s for d in f.data]))
+                            for f in fits])
+            s = _spread(f"{key} (data extremes)", ext, np.zeros(ext.size))
+            spreads.append(s)
         if s is not None:
             d2d[field_name] = s.std_device
     tuples = {n: v for n, v in fits[0].fixed.items()}

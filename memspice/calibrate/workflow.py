@@ -13,6 +13,7 @@ from memspice.calibrate.experiments import PulseTrainExperiment
 from memspice.calibrate.modelfile import write_model_file
 from memspice.calibrate.parallel import run_pulse_trains
 from memspice.calibrate.pulsefit import PulseFit, evaluate_model, fit_pulse_model, noise_estimates
+from memspice.calibrate.replay import replay_figures
 from memspice.calibrate.report import HeldOut, write_report
 from memspice.calibrate.runners import ModelRef
 from memspice.calibrate.statistics import DeviceStatistics, device_statistics
@@ -69,6 +70,7 @@ class Calibration:
                 "converged": f.fit.success,
                 "read_noise_s": noise.read_noise_s,
                 "write_noise_s": noise.write_noise_s,
+                "replay": replay_figures(f.model, f).summary(),
                 "parameters": {n: v for n, (v, _) in f.model_params.items()},
                 "stderr": {n: e for n, (_, e) in f.model_params.items()},
             }

@@ -15,6 +15,8 @@ examples:
       --amplitude-down 0.092 --width 50e-9 --pulses 30 --family tabulated -o fitted.toml
   memspice calibrate --from-csv examples/measured/soft_bounds_devices.csv --family soft-bounds \\
       -o fitted.toml --report report/
+  memspice calibrate --set-csv examples/measured/wide_set.csv --reset-csv examples/measured/wide_reset.csv \\
+      --set-voltage 1.2 --reset-voltage -1.2 --pulse-width 50e-9 --family tabulated -o fitted.toml
   memspice calibrate --from-spice vteam --amplitude -0.2117 --amplitude-down 0.092 --width 50e-9 \\
       --array 32x32 --wire-ohm 10 -o in_array.toml --report report/
 
@@ -39,8 +41,12 @@ def register(subparsers) -> None:
     src.add_argument("--from-spice", metavar="MODEL",
                      help="model name: built-in (simulated in ngspice, or --engine vacask) or imported with "
                           "`memspice models import` (simulated in VACASK)")
-    src.add_argument("--from-csv", metavar="FILE", type=Path,
-                     help="pulse-response CSV: device,pulse,voltage [V],width [s],conductance [S] (see memspice.calibrate.data)")
+    src.add_argument("--from-csv", metavar="FILE", type=Path, nargs="+",
+                     help="measured pulse responses, one or more CSV files: the long layout device,[train,]pulse,"
+                          "voltage [V],width [s],conductance [S] (memspice.calibrate.data), or the wide layout of one "
+                          "column per cycle with a direction column (memspice.calibrate.wide)")
+    src.add_argument("--set-csv", metavar="FILE", type=Path, nargs="+",
+                     help="wide files of set (potentiation) ramps, one column per cycle; pair each with --reset-csv")
     p.add_argument("--family", choices=list(FAMILIES), default="soft-bounds", help="pulse-update family to fit (default soft-bounds)")
     p.add_argument("-o", "--out", "--output", dest="output", type=Path, required=True, metavar="TOML", help="fitted model file to write")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md and PNG plots into DIR")
@@ -51,6 +57,14 @@ def register(subparsers) -> None:
     p.add_argument("--nodes", type=arg_positive_int, default=9, help="table nodes of the 'tabulated' family (default 9)")
     p.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
     p.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true", help="no progress bars")
+    w = p.add_argument_group("wide measured layout (with --set-csv, or --from-csv files of one column per cycle)")
+    w.add_argument("--reset-csv", metavar="FILE", type=Path, nargs="+", default=[],
+                   help="wide files of reset (depression) ramps, the k-th paired with the k-th --set-csv file")
+    w.add_argument("--set-voltage", type=arg_float, metavar="V", help="signed amplitude of the set pulses (V)")
+    w.add_argument("--reset-voltage", type=arg_float, metavar="V", help="signed amplitude of the reset pulses (V)")
+    w.add_argument("--pulse-width", type=arg_positive_float, metavar="S", help="width of the set and reset pulses (s)")
+    w.add_argument("--device", metavar="NAME",
+                   help="device name of columns without a NAME/ prefix (default: the file name's stem)")
     g = p.add_argument_group("SPICE experiment (with --from-spice)")
     g.add_argument("--experiment", choices=("pulse-train",), default="pulse-train", help="experiment to run (default pulse-train)")
     g.add_argument("--amplitude", type=arg_float, help="signed amplitude of the first block of pulses (V)")
@@ -124,7 +138,6 @@ def _calibrate(args) -> int:
         PulseTrainExperiment,
         calibrate_compact_model,
         calibrate_pulse_data,
-        read_pulse_csv,
         save_calibration,
         write_pulse_csv,
     )
@@ -135,14 +148,21 @@ def _calibrate(args) -> int:
         output_dir(args.report, "--report")
     if args.save_data is not None:
         output_file(args.save_data, "--save-data")
-    if args.from_csv is not None:
-        input_file(args.from_csv, "--from-csv")
+    measured = [*(args.from_csv or []), *(args.set_csv or []), *args.reset_csv]
+    for f, flag in zip(measured, ["--from-csv"] * len(args.from_csv or []) + ["--set-csv"] * len(args.set_csv or [])
+                       + ["--reset-csv"] * len(args.reset_csv)):
+        input_file(f, flag)
+    if args.reset_csv and not args.set_csv:
+        raise ParameterError("--reset-csv needs its --set-csv files (the set ramps of the same cycles)")
     fixed = parse_assignments(args.fix, "--fix")
-    if args.from_csv is not None:
-        data = read_pulse_csv(args.from_csv)
+    if measured:
+        from memspice.calibrate.wide import read_measured
+
+        data = read_measured(args.from_csv or (), args.set_csv or (), args.reset_csv, set_voltage_v=args.set_voltage,
+                             reset_voltage_v=args.reset_voltage, width_s=args.pulse_width, device=args.device)
         cal = calibrate_pulse_data(data, args.family, fixed=fixed, potentiation_polarity=args.polarity,
                                    n_nodes=args.nodes, progress=not args.quiet and not args.json,
-                                   provenance={"source": str(args.from_csv)})
+                                   provenance={"source": ", ".join(str(f) for f in measured)})
     else:
         if args.amplitude is None or args.width is None:
             raise ParameterError("--from-spice needs --amplitude (V) and --width (s) of the pulses.")
@@ -172,6 +192,13 @@ def _calibrate(args) -> int:
     for label, f in cal.fits:
         print(f"{label}: {f.family} ({type(f.model).__name__}), RMS {f.fit.rms_error:.4g} S "
               f"({100 * f.rms_rel_range:.3g} % of range), max {f.fit.max_error:.4g} S, R^2 {f.fit.r_squared:.6f}")
+    print(format_table(
+        ["fit", "one-step", "mean-cycle replay", "per-cycle replay (median)", "cycle spread of the data", "cycles"],
+        [[label, f"{100 * r['one_step_rms_rel_range']:.3g} %", f"{100 * r['mean_cycle_replay_rms_rel_range']:.3g} %",
+          f"{100 * r['per_cycle_replay_rms_rel_range_median']:.3g} %", f"{100 * r['cycle_to_cycle_spread_rel_range']:.3g} %",
+          r["cycles"]] for label, r in ((lab, summary["fits"][lab]["replay"]) for lab, _ in cal.fits)]))
+    print("(RMS errors as % of the data's conductance range; the cycle spread is how far the data's cycles lie "
+          "from their mean: start states, noise and drift)")
     rows = []
     first = cal.fits[0][1]
     for name, (v, e) in first.model_params.items():
