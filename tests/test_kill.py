@@ -201,3 +201,16 @@ def test_run_lock_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_path, caps
     lock.write_text('{"host": "another-host", "pid": 1}')  # another machine's process: never taken
     with pytest.raises(DataError, match="another-host"):
         RunLock(lock, what="sweep").acquire()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_the_shared_backend_halts_ngspice_cleanly(sig, tmp_path):
+    deck = tmp_path / "long.cir"  # minutes of ngspice inside this process (libngspice)
+    deck.write_text("* long\nV1 in 0 SIN(0 1 1e6)\nR1 in out 1k\nC1 out 0 1n\n.tran 1e-12 2e-3\n.end\n")
+    proc = subprocess.Popen(_memspice("run", deck, "--backend", "shared", "--timeout", "120"), env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)  # python start-up, library load, the run under way
+    proc.send_signal(sig)
+    code, err = _finish(proc, 60)
+    assert code == 130, (code, err)  # was a segfault (-11) on SIGINT: the library torn down under its thread
+    assert "interrupted" in err and "Traceback" not in err

@@ -72,3 +72,19 @@ def test_cbram_cells_in_a_crossbar_switch_by_their_own_drawn_thresholds(seed):
     assert np.max(np.delete(res.states_after, 1, axis=0)) < 1e-6
     with pytest.raises(ParameterError, match="draws each cell's switching thresholds"):
         write(Crossbar.uniform(m, 2, 2, 0.0), WriteScheme(4.7, 1, target="row", pulse=pulse))
+
+
+def test_a_deck_without_an_analysis_is_refused_with_the_reason(tmp_path, cli):
+    deck = tmp_path / "noan.cir"
+    deck.write_text("* no analysis\nV1 a 0 1\nR1 a 0 1k\n.end\n")  # ngspice printed its memory statistics only
+    code, _, err = cli(["run", deck])
+    assert code == 2 and "has no analysis card" in err and ".op" in err
+
+
+def test_a_network_too_large_for_memory_is_refused_with_size_and_limit(cli):
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[1] / "examples" / "digits_sgd.toml"
+    code, _, err = cli(["train", config, "--set", "network.sizes=[64, 1000000000, 10]", "--no-progress"])
+    # 64e9 + 10e9 = 7.4e10 weights x 64 B (BYTES_PER_WEIGHT) = 4.74e12 B = 4.31 TiB (hand calculation)
+    assert code == 2 and "74000000000 weights" in err and "4.31 TiB" in err

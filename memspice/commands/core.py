@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from memspice.commands.output import format_table, print_json
+from memspice.errors import DataError
 from memspice.commands.spice_args import add_timeout, run_settings
 from memspice.inputs import output_file, read_text
 from memspice.spice import BACKENDS, ngspice_info, simulate
@@ -43,6 +45,10 @@ def register(subparsers) -> None:
     run.set_defaults(func=_run)
 
 
+#: an analysis card (or a .control block, which runs its own) at the start of a line
+_ANALYSIS = re.compile(r"^\s*\.(op|dc|tran|ac|noise|tf|sens|disto|pz|sp|pss|control)\b", re.IGNORECASE | re.MULTILINE)
+
+
 def _doctor(args) -> int:
     info = ngspice_info()
     vacask = vacask_info()
@@ -63,6 +69,9 @@ def _doctor(args) -> int:
 
 def _run(args) -> int:
     text = resolve_includes(read_text(args.netlist, "netlist"), args.netlist.parent, source=args.netlist)
+    if not _ANALYSIS.search(text):
+        raise DataError(f"netlist {str(args.netlist)!r} has no analysis card, so ngspice would simulate nothing: "
+                        "add one, e.g. .op, .dc V1 0 1 0.1 or .tran 1n 100n")
     if args.csv:
         output_file(args.csv, "--csv")
     result = simulate(text, run_settings(args))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memspice.config import check_table
-from memspice.errors import ConfigError
+from memspice.errors import ConfigError, ParameterError
+from memspice.inputs import check_allocation
 from memspice.learn.table_values import read_section
 
 DATASETS = ("digits", "fashion-mnist", "idx")
@@ -242,6 +243,12 @@ def _check_conv_shapes(network: NetworkConfig, data_name: str) -> None:
         height, width = height - layer.kernel + 1, width - layer.kernel + 1  # valid, stride 1
 
 
+#: memory a weight takes during training (bytes), estimated before anything is allocated: up to eight float64
+#: arrays of the weight's shape (the weights, their gradient, an analog tile's conductance pair and device
+#: states, a rule's accumulator and a draw)
+BYTES_PER_WEIGHT = 64
+
+
 def network_config_from_table(table: dict, data_name: str) -> NetworkConfig:
     """The checked ``[network]`` table for data set ``data_name``."""
     check_table(table, [f.name for f in dataclasses.fields(NetworkConfig)], "network")
@@ -250,6 +257,12 @@ def network_config_from_table(table: dict, data_name: str) -> NetworkConfig:
     network = dataclasses.replace(read_section(NetworkConfig, table, "network"), conv=conv)
     if len(network.sizes) < 2 or min(network.sizes) < 1:
         raise ConfigError(f"network.sizes = {list(network.sizes)}: give at least two widths, all >= 1")
+    weights = sum(a * b for a, b in zip(network.sizes[:-1], network.sizes[1:]))
+    try:
+        check_allocation(weights * BYTES_PER_WEIGHT, f"network.sizes = {list(network.sizes)} ({weights} weights)",
+                         "use smaller layers")
+    except ParameterError as exc:
+        raise ConfigError(str(exc)) from None
     _check_conv_shapes(network, data_name)
     omega = network.weight_scaling_omega
     if omega is not None and not 0.0 < omega <= 1.0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -84,13 +85,22 @@ def _library():
                 self.finished.set()
             return 0
 
-    with _quiet_pyspice():
-        try:
-            return _Handle.new_instance()
-        except Exception as exc:
-            raise SimulatorNotFound(
-                f"cannot start ngspice's shared library ({exc}); install libngspice0 and libngspice0-dev"
-            ) from exc
+    main = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        with _quiet_pyspice():
+            try:
+                return _Handle.new_instance()
+            except Exception as exc:
+                raise SimulatorNotFound(
+                    f"cannot start ngspice's shared library ({exc}); install libngspice0 and libngspice0-dev"
+                ) from exc
+    finally:
+        # libngspice installs its own SIGINT handler on load; Python's must stay, so that Ctrl-C reaches
+        # NgspiceShared.run, which halts ngspice's thread before unwinding (no segfault at exit)
+        for s, handler in handlers.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 class NgspiceShared:
@@ -177,13 +187,16 @@ class NgspiceShared:
             output.append(ngs.stdout + "\n" + ngs.stderr)
             raise_for_output("\n".join(output), netlist, failed=True)
             raise
-        if not ngs.finished.wait(timeout_s):
-            with contextlib.suppress(Exception):
-                ngs.exec_command("bg_halt")
-            ngs.finished.wait(5.0)
-            while ngs._ngspice_shared.ngSpice_running():
-                time.sleep(0.01)
-            self._clean()
+        started = time.monotonic()
+        try:
+            finished = ngs.finished.wait(timeout_s)
+            if not finished and time.monotonic() - started < timeout_s:
+                raise KeyboardInterrupt  # the wait was cut short by a signal ngspice took for itself
+        except BaseException:  # Ctrl-C / SIGTERM while ngspice's thread runs: stop it first, or the library
+            self._halt(ngs)    # is torn down under a running thread at exit (a segfault)
+            raise
+        if not finished:
+            self._halt(ngs)
             raise SpiceTimeout(
                 f"ngspice ran longer than timeout_s={timeout_s:g} s and was halted; "
                 "raise the timeout, shorten the analysis or use a smaller array"
@@ -191,6 +204,15 @@ class NgspiceShared:
         while ngs._ngspice_shared.ngSpice_running():  # the thread is past its callback; let it exit
             time.sleep(0.001)
         output.append(ngs.stdout + "\n" + ngs.stderr)
+
+    def _halt(self, ngs) -> None:
+        """Stop ngspice's background run and wait until its thread has ended; then drop the circuit."""
+        with contextlib.suppress(Exception):
+            ngs.exec_command("bg_halt")
+        ngs.finished.wait(5.0)
+        while ngs._ngspice_shared.ngSpice_running():
+            time.sleep(0.01)
+        self._clean()
 
     def _clean(self) -> None:
         ngs = self._ngs
