@@ -24,7 +24,7 @@ from pathlib import Path
 
 from memspice.errors import ParameterError
 
-__all__ = ["imported_model_names", "is_imported", "model_names", "resolve_model"]
+__all__ = ["builtin_model", "imported_model_names", "is_imported", "model_names", "resolve_model"]
 
 
 def _card_path(name, folder=None) -> Path | None:
@@ -99,3 +99,21 @@ def resolve_model(name, params: Mapping[str, float] | None = None, *, folder=Non
             f"{', '.join(imported) or 'none'} (bring your own with `memspice models import FILE.va --state NAME`, "
             "or give the path of its card, NAME.toml)")
     return _load(str(path.resolve()), path.read_text(), tuple(sorted(params.items())))
+
+
+def builtin_model(name, params: Mapping[str, float] | None = None, *, where: str, fix: str | None = None):
+    """The built-in compact model ``name`` for a part that integrates it in numpy (``where``, e.g.
+    ``"[tile.array]"``). An imported model is refused saying what to do instead (``fix``; default: train on its
+    calibrated surrogate), an unknown name as :func:`resolve_model` refuses it."""
+    from memspice.devices import all_model_names, get_model
+
+    if isinstance(name, str) and name in all_model_names():
+        return get_model(name, **dict(params or {}))
+    if is_imported(name):
+        text = os.fspath(name)
+        fix = fix or (f"calibrate it with `memspice calibrate --from-spice {text} --engine vacask ... -o FILE.toml` "
+                      'and give [tile] model_file = "FILE.toml" instead')
+        raise ParameterError(f"{text!r} is an imported Verilog-A model, and {where} integrates a built-in compact "
+                             f"model in numpy, which an imported one does not have (it runs in VACASK only); {fix}")
+    resolve_model(name, params)  # raises for an unknown name, naming both kinds
+    raise ParameterError(f"{where}: {name!r} is not the name of a built-in compact model")  # a model object

@@ -124,9 +124,9 @@ class ArrayWriteConfig:
 
     # ------------------------------------------------------------------ derived
     def compact_model(self):
-        from memspice.devices import get_model
+        from memspice.external.registry import builtin_model
 
-        return get_model(self.model, **dict(self.model_params))
+        return builtin_model(self.model, self.model_params, where="[tile.array]")
 
     @property
     def pulse(self) -> PulseShape:

@@ -67,7 +67,12 @@ import numpy as np
 
 from memspice.errors import ConfigError, MemspiceError, ParameterError
 from memspice.spice.settings import RunSettings
-from memspice.validate.cosim_config import CosimConfig, cosim_config_from_table, cosim_table_with_tile
+from memspice.validate.cosim_config import (
+    COSIM_IMPORTED_FIX,
+    CosimConfig,
+    cosim_config_from_table,
+    cosim_table_with_tile,
+)
 from memspice.validate.cosim_tile import CosimTile, copy_tile, states_for_conductance
 from memspice.validate.cosim_worker import run_in_worker
 
@@ -119,9 +124,9 @@ class CosimCheckpoints:
         self.bl = config.bl or int(getattr(rule, "bl", 10))
         self.update_management = bool(getattr(rule, "update_management", True))
         self.rows: list[dict] = []
-        from memspice.devices import get_model
+        from memspice.external.registry import builtin_model
 
-        self.model = get_model(config.model, **config.model_params)
+        self.model = builtin_model(config.model, config.model_params, where="[cosim]", fix=COSIM_IMPORTED_FIX)
         self._checked = False
 
     @property

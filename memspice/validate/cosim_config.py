@@ -50,6 +50,10 @@ __all__ = ["CosimConfig", "cosim_config_from_table", "cosim_table_with_tile", "C
 #: what a checkpoint's dg_rel_rms compares with ngspice: the array-aware prediction or the tile's own pulses
 COSIM_SURROGATES = ("array", "tile")
 
+#: What to do when [cosim] names an imported Verilog-A model (memspice.external.registry.builtin_model's fix).
+COSIM_IMPORTED_FIX = ("leave [cosim] out for it: check its writes with `memspice crossbar write --model NAME --engine "
+                      "vacask` and train on its calibrated surrogate ([tile] model_file)")
+
 
 @dataclass(frozen=True)
 class CosimConfig:
@@ -143,10 +147,10 @@ def cosim_config_from_table(table: dict) -> CosimConfig:
         raise ConfigError(f"cosim.learning_rate = {cfg.learning_rate}: must be > 0")
     if cfg.amplitude_up_v == 0 or cfg.amplitude_down_v == 0:
         raise ConfigError("cosim.amplitude_up_v and amplitude_down_v must be non-zero voltages")
-    from memspice.devices import get_model
+    from memspice.external.registry import builtin_model
 
     try:
-        get_model(cfg.model, **cfg.model_params)
+        builtin_model(cfg.model, cfg.model_params, where="[cosim]", fix=COSIM_IMPORTED_FIX)
     except ParameterError as exc:
         raise ConfigError(f"[cosim] model: {exc}") from None
     return cfg
