@@ -244,3 +244,12 @@ def test_configs_that_integrate_a_builtin_model_refuse_an_imported_one(models_di
                       + table)
     with pytest.raises(MemspiceError, match=words):
         load_config(config)
+
+
+def test_validate_update_refuses_an_imported_cell_saying_what_checks_it(models_dir, tmp_path, capsys):
+    # it ran into a traceback (ExternalModel has no 'integrate') or dumped the model's repr
+    code = cli_main(["validate-update", "--model", "drift_cell", "--rows", "4", "--cols", "4", "--amplitude", "1.0",
+                     "--cells", "1,1", "-o", str(tmp_path / "v")])
+    err = capsys.readouterr().err
+    assert code != 0 and "'drift_cell' is an imported Verilog-A model" in err
+    assert "memspice crossbar write --model drift_cell --engine vacask" in err and "Traceback" not in err

@@ -211,6 +211,12 @@ def build_job(cfg: ValidateConfig):
     from memspice.circuit import PulseShape
     from memspice.circuit.schedule import coincidence_schedule, write_schedule
 
+    from memspice.external.registry import builtin_model
+
+    # the update runs in ngspice and the surrogates integrate the compact model in numpy: built-in models only
+    builtin_model(cfg.crossbar.model, cfg.crossbar.model_params, where="validate-update (ngspice against numpy surrogates)",
+                  fix=f"check its V/2 write with `memspice crossbar write --model {cfg.crossbar.model} --engine vacask` "
+                      f"and its surrogate with `memspice calibrate --from-spice {cfg.crossbar.model} --engine vacask`")
     try:
         c = cfg.crossbar
         rng = np.random.default_rng(cfg.seed)
