@@ -122,3 +122,23 @@ def test_sbe_takes_at_least_15x_fewer_matrix_updates_than_sgd_at_batch_128(sbe_r
     assert st["sgd_matrix_updates"] == 2 * 1294 * epochs
     assert st["sgd_matrix_updates"] / st["matrix_updates"] >= 15.0
     assert st["clipped_probability_fraction"] < 0.01  # bl = 31 covers the batch steps
+
+
+def test_exact_estimator_at_full_rank_is_the_mini_batch_step():
+    # Reference: with k = min(n_out, n_in + 1) the best rank-k approximation of G is G itself
+    # (Eckart-Young), so rule.estimator = "exact" must take plain mini-batch SGD's step -(eta/B) sum d [x, 1]^T
+    # (FloatSGD); rank 1 must take sigma_1 u_1 v_1^T, whose norm is the spectral norm of G.
+    from memspice.learn.rules.sgd import FloatSGD
+
+    rng = np.random.default_rng(14)
+    x, d = _low_rank_batch(rng, n_in=6, n_out=4, batch=32, sigmas=(3.0, 1.0, 0.5), noise=0.1)
+    full, ref, one = (FloatDense(np.zeros((4, 6))) for _ in range(3))
+    StreamingBatchEigenupdate(0.1, rank=4, estimator="exact").step(Network([full]), [x], [d], np.random.default_rng(1))
+    FloatSGD(0.1).step(Network([ref]), [x], [d], np.random.default_rng(1))
+    for a, b in zip(full.weights(), ref.weights()):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    StreamingBatchEigenupdate(0.1, rank=1, estimator="exact").step(Network([one]), [x], [d], np.random.default_rng(1))
+    w, b = one.weights()
+    g = d.T @ np.concatenate([x, np.ones((32, 1))], 1) / 32
+    assert np.linalg.norm(np.concatenate([w, b[:, None]], 1), 2) == pytest.approx(0.1 * np.linalg.norm(g, 2), rel=1e-12)
+    assert np.linalg.matrix_rank(np.concatenate([w, b[:, None]], 1), tol=1e-12) == 1

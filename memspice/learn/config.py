@@ -102,6 +102,8 @@ class TrainConfig:
             out["network"].pop("conv")  # an MLP's dict is what it was before conv layers existed (resume)
         if self.training.learning_rate_decay == 1.0:
             out["training"].pop("learning_rate_decay")  # likewise before the schedule existed
+        if self.training.target_loss is None:
+            out["training"].pop("target_action")  # likewise before loss targets existed
         out["rule"] = rule_config_dict(self.rule)
         if self.tile:
             out["tile"] = self.tile
@@ -131,7 +133,7 @@ def config_from_dict(doc: dict, base_dir: Path | None = None) -> TrainConfig:
     training = training_config_from_table(doc.get("training", {}))
     rule = rule_config_from_table(doc.get("rule", {}))
     rule.check_activation(network.activation)
-    analog = RULES[rule.name].rule.needs_tiles
+    analog = RULES[rule.name].rule.uses_tiles(rule)
 
     tile = doc.get("tile", {})
     if not isinstance(tile, dict):

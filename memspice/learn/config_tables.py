@@ -4,6 +4,7 @@ dataclasses (one field per key) and the checks of their values."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,10 @@ class NetworkConfig:
         return "-".join(parts + [str(s) for s in self.sizes[1:]])
 
 
+TARGET_ACTIONS = ("stop", "mark")
+"""training.target_action: end the run at the loss target, or record it and train on."""
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """``[training]``: epochs, mini-batches and the learning-rate schedule."""
@@ -138,6 +143,16 @@ class TrainingConfig:
     """γ in (0, 1]: epoch e (0-based) trains with η·γ^e, for every rule alike. Default 1 (constant η).
     Pulsed rules whose weights move in whole device steps gain most: a smaller η late in training means
     fewer, not smaller, random pulses."""
+
+    target_loss: float | None = None
+    """A training-loss target (nats, > 0): after each epoch the network's mean cross-entropy on the whole
+    training set (weights fixed, not the epoch's running mean) is compared with it, and the updates,
+    pulses, steps and epochs until the first epoch at or below it are recorded (memspice.learn.target).
+    Default: none."""
+
+    target_action: str = "stop"
+    """What reaching ``target_loss`` does: "stop" (end the run after that epoch) or "mark" (record it and
+    train on to training.epochs). Default "stop"."""
 
 
 def data_config_from_table(table: dict, base_dir: Path | None) -> DataConfig:
@@ -286,4 +301,13 @@ def training_config_from_table(table: dict) -> TrainingConfig:
             f"training.learning_rate_decay = {training.learning_rate_decay}: the per-epoch factor must lie in (0, 1] "
             "(1 keeps the learning rate constant)"
         )
+    if training.target_loss is not None and not (math.isfinite(training.target_loss) and training.target_loss > 0):
+        raise ConfigError(f"training.target_loss = {training.target_loss}: give a training loss in nats > 0 "
+                          "(or leave it out)")
+    if training.target_action not in TARGET_ACTIONS:
+        raise ConfigError(f"training.target_action = {training.target_action!r}: choose "
+                          f"{' or '.join(repr(a) for a in TARGET_ACTIONS)}")
+    if "target_action" in table and training.target_loss is None:
+        raise ConfigError("training.target_action is given without training.target_loss; set the target loss "
+                          "or remove target_action")
     return training

@@ -11,6 +11,7 @@ import numpy as np
 from memspice.errors import ConfigError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.config import TrainConfig, config_from_dict
+from memspice.learn.target import target_record
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def write_summary(out_dir: Path, config: TrainConfig, rule_name: str, result: Tr
         "best_validation_accuracy": max((h["validation_accuracy"] for h in result.history), default=None),
         "mean_train_time_per_epoch_s": float(np.mean(times)) if times else None,
         "stats": result.stats,
+        "target": target_record(config.training, result.history),  # [training] target_loss (memspice.learn.target)
         "energy_table": energy_table,  # which energy table priced the energy_*_j columns (operations.json)
         "config": config.to_dict(),
     }

@@ -56,6 +56,7 @@ from memspice.learn.network import Network
 from memspice.learn.rules import Rule, build_rule
 from memspice.learn.run_state import Streams, check_sizes, load_dataset, network_from_state, network_state, new_network
 from memspice.learn.run_summary import TrainResult, check_same_run, resume_config, write_summary
+from memspice.learn.target import TARGET_COLUMNS, first_reached, target_metrics
 from memspice.runlock import LOCK_NAME, RunLock
 
 def make_rule(config: TrainConfig) -> Rule:
@@ -105,21 +106,23 @@ def train(
     progress: bool = True,
     stop_after_epochs: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    plot: bool = True,
 ) -> TrainResult:
     """Run (or continue, with ``resume``) the training described by ``config``.
 
     ``stop_after_epochs``: return after this many epochs of the whole run have
     completed (the checkpoint lets a later ``resume=True`` call go on).
     ``on_batch(epoch, batch)``: called after every mini-batch (0-based), e.g.
-    for a caller's own progress display.
+    for a caller's own progress display. ``plot=False``: no curves.png (a study of many short runs,
+    where drawing it after every epoch would cost more than the training).
     """
     out_dir = Path(out_dir)
     with RunLock(out_dir / LOCK_NAME, what="training run", owner_hint="--out folder"):  # one run writes a folder
         return _train(config, out_dir, resume=resume, progress=progress, stop_after_epochs=stop_after_epochs,
-                      on_batch=on_batch)
+                      on_batch=on_batch, plot=plot)
 
 
-def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) -> TrainResult:
+def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch, plot) -> TrainResult:
     last_path = out_dir / "checkpoints" / "last.npz"
     streams = Streams(config.seed)
     data = load_dataset(config, streams.data)
@@ -187,9 +190,11 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
     if stop_after_epochs is not None:
         end_epoch = min(end_epoch, stop_after_epochs)
     interrupted = False
+    target = config.training.target_loss  # updates to a training-loss target (memspice.learn.target)
+    stop_at_target = target is not None and config.training.target_action == "stop"
     title = f"{data.name} {config.network.label()}, rule {rule.name}, seed {config.seed}"
     with _InterruptFlag() as flag:
-        while epoch < end_epoch and not interrupted:
+        while epoch < end_epoch and not interrupted and not (stop_at_target and first_reached(history)):
             if config.training.learning_rate_decay != 1.0:  # η·γ^epoch (a function of the epoch: resumes exactly)
                 rule.learning_rate = config.rule.learning_rate * config.training.learning_rate_decay**epoch
             if order is None:
@@ -257,11 +262,15 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
             order, next_batch = None, 0
             if cosim is not None:
                 history[-1].update(cosim.epoch_metrics(epoch))
+            if target is not None:
+                train_set_loss, _ = evaluate(net, x_train, y_train, eb)
+                history[-1].update(target_metrics(train_set_loss, accounting.counters, target))
             history[-1].update(accounting.epoch_metrics(out_dir, epoch))
             write_csv(out_dir / "metrics.csv", METRIC_COLUMNS + (cosim.metric_columns if cosim else ())
-                      + accounting.metric_columns, history)
+                      + (TARGET_COLUMNS if target is not None else ()) + accounting.metric_columns, history)
             write_csv(out_dir / "timing.csv", TIMING_COLUMNS, timing)
-            plot_run(out_dir / "curves.png", history, title)
+            if plot:
+                plot_run(out_dir / "curves.png", history, title)
             save(out_dir / "checkpoints" / f"epoch-{epoch:03d}.npz")
             save(last_path)
             if progress:
@@ -271,6 +280,11 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch) ->
                     f"({timing[-1]['train_time_s']:.2f} s)",
                     file=sys.stderr,
                 )
+            if stop_at_target and history[-1]["target_reached"]:
+                if progress:
+                    tqdm.write(f"training loss {history[-1]['train_set_loss']:.4g} <= target {target:g} after "
+                               f"epoch {epoch}: stopping (training.target_action = 'stop')", file=sys.stderr)
+                break
             if flag.requested:
                 interrupted = epoch < config.training.epochs
                 break

@@ -113,6 +113,11 @@ class Rule(abc.ABC):
     learning_rate: float
 
     @classmethod
+    def uses_tiles(cls, config: RuleConfig) -> bool:
+        """Whether the rule with ``config`` trains tiles (``needs_tiles``; a rule whose settings decide overrides)."""
+        return cls.needs_tiles
+
+    @classmethod
     @abc.abstractmethod
     def from_config(cls, config: RuleConfig) -> "Rule":
         """The rule with the settings of ``config`` (an instance of ``cls.config_class``)."""

@@ -33,7 +33,8 @@ from memspice.learn.rules.base import Rule, inner_learning_rate
 from memspice.learn.rules.pulse_trains import PulseTrainConfig
 from memspice.learn.rules.stochastic_coincidence import StochasticCoincidence
 
-PULSE_MODES = ("coincidence", "rounded")
+PULSE_MODES = ("coincidence", "rounded", "float")
+ESTIMATORS = ("streaming", "exact")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,20 @@ class SBEConfig(PulseTrainConfig):
 
     pulse_mode: str = "coincidence"
     """How a rank-1 update reaches a tile: "coincidence" (stochastic pulse trains, default) or "rounded"
-    (counts stochastically rounded per cell)."""
+    (counts stochastically rounded per cell); "float": no tile, the rank-k step applied exactly to
+    floating-point weights (the setting of Hoskins et al.'s study; leave [tile] out)."""
+
+    estimator: str = "streaming"
+    """The rank-k factors of the batch gradient: "streaming" (SBE's one power step per sample, default) or
+    "exact" (the top-k singular triplets of G by a full SVD: the bound SBE approaches)."""
 
     def __post_init__(self):
         super().__post_init__()
         self._check_at_least("rank", 1)
         if self.pulse_mode not in PULSE_MODES:
-            raise ConfigError(f"rule.pulse_mode = {self.pulse_mode!r}: choose 'coincidence' or 'rounded'")
+            raise ConfigError(f"rule.pulse_mode = {self.pulse_mode!r}: choose 'coincidence', 'rounded' or 'float'")
+        if self.estimator not in ESTIMATORS:
+            raise ConfigError(f"rule.estimator = {self.estimator!r}: choose 'streaming' or 'exact'")
 
 
 def _unit_columns(m: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -150,6 +158,24 @@ def streaming_eigenupdate(
     return s, x_hat, d_hat
 
 
+def exact_eigenupdate(x: np.ndarray, delta: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The top-``rank`` singular triplets of G = mean_j δ_j x_jᵀ by a full SVD (rule.estimator = "exact").
+
+    Returns (S (k, k) diagonal, X̂ (n_in, k), Δ̂ (n_out, k)) in the form of
+    :func:`streaming_eigenupdate`: Δ̂ S X̂ᵀ is the best rank-k approximation of G
+    (Eckart-Young), the exact answer the streaming estimate approaches.
+    """
+    g = (delta.T @ x) / x.shape[0]
+    u, sigma, vt = np.linalg.svd(g, full_matrices=False)
+    k = min(int(rank), sigma.size)
+    return np.diag(sigma[:k]), vt[:k].T.copy(), u[:, :k].copy()
+
+
+def _on_tiles(pulse_mode: str) -> bool:
+    """Whether SBE with ``pulse_mode`` programs tiles ("float" trains floating-point weights)."""
+    return pulse_mode != "float"
+
+
 def _random_orthonormal(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     q, _ = np.linalg.qr(rng.standard_normal((n, k)))
     return q
@@ -169,6 +195,12 @@ class StreamingBatchEigenupdate(Rule):
     * ``"rounded"``: the count n = ΔW/Δw_min stochastically rounded to an
       integer per cell (an outer product programmed by a digital periphery;
       unbiased, no per-batch limit).
+    * ``"float"``: no tiles; the rank-k step applied exactly to floating-point
+      weights (the software setting of Hoskins et al.'s update-count study).
+
+    ``estimator = "exact"`` takes the top-k singular triplets of the batch
+    gradient from a full SVD (:func:`exact_eigenupdate`) instead of the
+    streaming estimate: the same k outer products per batch, the bound SBE approaches.
 
     Float layers take the rank-k step exactly (useful to separate the
     approximation from the device). ``learning_rate`` is η of the mini-batch
@@ -176,8 +208,15 @@ class StreamingBatchEigenupdate(Rule):
     """
 
     name = SBEConfig.name
-    needs_tiles = True
     config_class = SBEConfig
+
+    @classmethod
+    def uses_tiles(cls, config: SBEConfig) -> bool:
+        return _on_tiles(config.pulse_mode)
+
+    @property
+    def needs_tiles(self) -> bool:
+        return _on_tiles(self.pulse_mode)
 
     def __init__(
         self,
@@ -186,6 +225,7 @@ class StreamingBatchEigenupdate(Rule):
         bl: int = 10,
         update_management: bool = True,
         pulse_mode: str = "coincidence",
+        estimator: str = "streaming",
     ):
         if int(rank) != rank or rank < 1:
             raise ParameterError(f"rank = {rank}; the number of outer products per batch must be an integer >= 1")
@@ -194,6 +234,9 @@ class StreamingBatchEigenupdate(Rule):
         self._sc = StochasticCoincidence(learning_rate, bl=bl, update_management=update_management)
         self.rank = int(rank)
         self.pulse_mode = pulse_mode
+        if estimator not in ESTIMATORS:
+            raise ParameterError(f"estimator = {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
+        self.estimator = estimator
         self._x_hat: list[np.ndarray] | None = None
         self._d_hat: list[np.ndarray] | None = None
         self._matrix_updates = 0
@@ -203,7 +246,8 @@ class StreamingBatchEigenupdate(Rule):
     @classmethod
     def from_config(cls, config: SBEConfig) -> "StreamingBatchEigenupdate":
         return cls(config.learning_rate, rank=config.rank, bl=config.bl,
-                   update_management=config.update_management, pulse_mode=config.pulse_mode)
+                   update_management=config.update_management, pulse_mode=config.pulse_mode,
+                   estimator=config.estimator)
 
     learning_rate = inner_learning_rate(
         "_sc", "η (shared with the pulse-coincidence update that applies the rank-k step)."
@@ -218,13 +262,18 @@ class StreamingBatchEigenupdate(Rule):
                 rank = min(self.rank, xr.shape[1], dr.shape[1])
                 self._x_hat[k] = _random_orthonormal(xr.shape[1], rank, rng)
                 self._d_hat[k] = _random_orthonormal(dr.shape[1], rank, rng)
-            s, x_hat, d_hat = streaming_eigenupdate(xr, dr, self._x_hat[k], self._d_hat[k])
+            if self.estimator == "exact":
+                s, x_hat, d_hat = exact_eigenupdate(xr, dr, self._x_hat[k].shape[1])
+                macs = xr.shape[0] * xr.shape[1] * dr.shape[1]  # forming G (the SVD's own work is not counted)
+            else:
+                s, x_hat, d_hat = streaming_eigenupdate(xr, dr, self._x_hat[k], self._d_hat[k])
+                # the power step's MACs per sample: projections a, b and running means X, Δ (3·rank) and
+                # norms (1) over n_cols + n_out
+                macs = xr.shape[0] * (3 * s.shape[0] + 1) * (xr.shape[1] + dr.shape[1])
             self._x_hat[k], self._d_hat[k] = x_hat, d_hat
             self._sgd_matrix_updates += xr.shape[0]
             self._matrix_updates += s.shape[0]
-            # operation counters (memspice.learn.counters): rank outer products; the power step's MACs
-            # per sample: projections a, b and running means X, Δ (3·rank) and norms (1) over n_cols + n_out
-            record_outer(counters, k, s.shape[0], macs=xr.shape[0] * (3 * s.shape[0] + 1) * (xr.shape[1] + dr.shape[1]))
+            record_outer(counters, k, s.shape[0], macs=macs)  # operation counters: rank outer products
             tile = layer_tile(layer)
             if tile is None:
                 apply_float_update(layer, -self.learning_rate * (d_hat @ s) @ x_hat.T)
