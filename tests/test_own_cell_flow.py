@@ -285,3 +285,13 @@ def test_validate_update_refuses_an_imported_cell_saying_what_checks_it(models_d
     err = capsys.readouterr().err
     assert code != 0 and "'drift_cell' is an imported Verilog-A model" in err
     assert "memspice crossbar write --model drift_cell --engine vacask" in err and "Traceback" not in err
+
+
+def test_an_output_variable_state_that_feeds_back_into_its_own_idt_is_refused():
+    # the first opvar_cell.va did this: openvaf-r read m inside idt() as 0, and its writes were 1.7x-5x its law
+    from memspice.errors import ParameterError
+    from memspice.external import import_verilog_a
+
+    with pytest.raises(ParameterError, match=r"state m is an output variable read before it is assigned "
+                                             r"\(refuse_opvar_feedback.va:14\).*internal node"):
+        import_verilog_a(DRIFT.parent / "refuse_opvar_feedback.va", state="m")

@@ -15,6 +15,7 @@ See :mod:`memspice.external.interface` for what is read from the file and
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -70,6 +71,8 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
             f"module {iface.module} has no internal node or output variable {state!r}; internal nodes: "
             f"{', '.join(iface.internal_nodes) or 'none'}; output variables: {', '.join(iface.opvars) or 'none'} "
             "(leave the state out to use the read conductance)")
+    if kind == "opvar":
+        _check_no_feedback(iface, state)
     if init_param is None:
         candidates = iface.instance_parameters
         named = [c for c in candidates if c.lower() in (f"{state}_init", f"{state}0", f"{state}_0", "x0", "init")]
@@ -97,6 +100,42 @@ def resolve_state(iface: VerilogAInterface, state: str | None, init_param: str |
         state_range = (p.low, p.high)
     lo, hi = (float(v) for v in state_range)
     return StateSpec(kind, state, init_param, lo, hi)
+
+
+def _strip_comments(text: str) -> str:
+    """Verilog-A text with // and /* */ comments blanked (line numbers kept)."""
+    text = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.DOTALL)
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def _check_no_feedback(iface: VerilogAInterface, state: str) -> None:
+    """Refuse an output-variable state that is read before its first assignment in the analog block
+    (``m = idt(f(m), m0)``): openvaf-r reads such a variable as 0, so the module would integrate f(0)."""
+    text = _strip_comments(iface.source.read_text(errors="replace"))
+    mod = re.search(rf"\bmodule\s+{re.escape(iface.module)}\b(.*?)\bendmodule\b", text, flags=re.DOTALL)
+    if mod is None:
+        return
+    body_start = mod.start(1)
+    analog = re.search(r"\banalog\b(?!\s+function)", mod.group(1))
+    if analog is None:
+        return
+    start = body_start + analog.end()
+    name = re.escape(state)
+    assign = re.compile(rf"(?<![\w$.]){name}\s*=(?!=)").search(text, start, mod.end(1))
+    if assign is None:
+        return
+    end = text.find(";", assign.end())
+    end = mod.end(1) if end < 0 else end
+    for use in re.finditer(rf"(?<![\w$.]){name}(?![\w$])", text[start:end]):
+        if start + use.start() != assign.start():
+            line = text.count("\n", 0, start + use.start()) + 1
+            raise ParameterError(
+                f"module {iface.module}: the state {state} is an output variable read before it is assigned "
+                f"({iface.source.name}:{line}); openvaf-r reads a variable before its assignment as 0 (variables "
+                f"keep no value between evaluations), so VACASK would integrate the rate at {state} = 0, not at "
+                f"the state. Put the state on an internal node (electrical {state}; I({state}) <+ ddt(V({state})) "
+                f"- rate; ..., as tests/data/external/drift_cell.va), or make {state} a function of integrals "
+                f"that do not read it (as tests/data/external/opvar_cell.va)")
 
 
 def _no_instance_parameter(iface: VerilogAInterface, state: str, kind: str) -> str:
