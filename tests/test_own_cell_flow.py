@@ -295,3 +295,13 @@ def test_an_output_variable_state_that_feeds_back_into_its_own_idt_is_refused():
     with pytest.raises(ParameterError, match=r"state m is an output variable read before it is assigned "
                                              r"\(refuse_opvar_feedback.va:14\).*internal node"):
         import_verilog_a(DRIFT.parent / "refuse_opvar_feedback.va", state="m")
+
+
+@pytest.mark.parametrize("action", ["show", "export", "plot"])
+def test_models_actions_name_both_kinds_for_an_unknown_model(models_dir, tmp_path, capsys, action):
+    # they answered "unknown model ...; available: <built-ins>", as if nothing could be imported
+    capsys.readouterr()
+    extra = ["--out", str(tmp_path / "x.png")] if action == "plot" else []
+    assert cli_main(["models", action, "no_such_cell", *extra]) != 0
+    err = capsys.readouterr().err
+    assert "built-in: resistor, vteam" in err and "imported: drift_cell" in err and "memspice models import" in err

@@ -74,7 +74,7 @@ def _list(args) -> int:
 
 def _show(args) -> int:
     from memspice.commands.models_import import describe_card, imported_card
-    from memspice.devices import all_model_names, get_model
+    from memspice.devices import all_model_names
     from memspice.devices.cards import card
 
     imported = imported_card(args.name) if args.name not in all_model_names() else None
@@ -86,7 +86,9 @@ def _show(args) -> int:
         else:
             print(describe_card(imported))
         return 0
-    doc = card(get_model(args.name, **parse_assignments(args.param)))
+    from memspice.external.registry import builtin_model
+
+    doc = card(builtin_model(args.name, parse_assignments(args.param), where="models show"))
     if args.json:
         print_json(doc)
         return 0
@@ -117,8 +119,8 @@ def _imported_model(args, action: str):
 
 
 def _export(args) -> int:
-    from memspice.devices import get_model
     from memspice.devices.cards import card_text
+    from memspice.external.registry import builtin_model
 
     if args.out:
         output_file(args.out, "--out")
@@ -137,7 +139,7 @@ def _export(args) -> int:
         else:
             text = imported.verilog_a()
     else:
-        m = get_model(args.name, **parse_assignments(args.param))
+        m = builtin_model(args.name, parse_assignments(args.param), where="models export")
         text = {"va": m.verilog_a, "spice": m.spice_subckt, "toml": lambda: card_text(m)}[args.format or "spice"]()
     if args.out:
         args.out.write_text(text)
@@ -151,7 +153,7 @@ def _plot(args) -> int:
     import numpy as np
 
     from memspice.cell.plots import plot_imported_model, plot_model
-    from memspice.devices import get_model
+    from memspice.external.registry import builtin_model
 
     imported = _imported_model(args, "plot")
     out = output_file(args.out or Path(f"{args.name}.png"), "--out")
@@ -161,7 +163,7 @@ def _plot(args) -> int:
                                  "table measured in VACASK; leave --engine out")
         summary = plot_imported_model(imported, out)
     else:
-        m = get_model(args.name, **parse_assignments(args.param))
+        m = builtin_model(args.name, parse_assignments(args.param), where="models plot")
         summary = plot_model(m, out, simulator=args.engine or "numpy", rng=np.random.default_rng(args.seed))
     if args.json:
         print_json(summary)
