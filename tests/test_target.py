@@ -135,3 +135,16 @@ def test_sbe_float_mode_refuses_a_tile():
         config_from_dict({"data": {"name": "digits"}, "network": {"sizes": [64, 16, 10]},
                           "rule": {"name": "sbe", "learning_rate": 0.1, "pulse_mode": "float"},
                           "tile": {"device": "ConstantStep"}})
+
+
+def test_exact_rank_k_counts_at_most_the_batch_rows(tmp_path):
+    # G of B rows has rank <= B: exact rank 4 at batch 2 applies (and counts) 2 updates per layer and batch,
+    # 200 / 2 = 100 batches per epoch
+    config = config_from_dict({
+        "seed": 3, "data": {"name": "digits", "max_train": N_TRAIN},
+        "network": {"sizes": [64, 16, 10], "activation": "relu"},
+        "training": {"epochs": 1, "batch_size": 2, "target_loss": 1e-9, "target_action": "mark"},
+        "rule": {"name": "sbe", "learning_rate": 0.05, "pulse_mode": "float", "rank": 4, "estimator": "exact"},
+    })
+    train(config, tmp_path, progress=False, plot=False)
+    assert int(_rows(tmp_path)[0]["outer_products_total"]) == LAYERS * 2 * 100

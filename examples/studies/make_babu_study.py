@@ -51,6 +51,19 @@ MEDIUM = {  # the whole 6 x 6 x 5 grid at the reduced scale: about 15 min on one
 #: (spec, file stem) of every sweep file the script writes
 STUDIES = ((FULL, "babu_fashion_sweep"), (QUICK, "babu_fashion_quick"), (MEDIUM, "babu_fashion_medium"))
 
+#: device-to-device spread at dynamic range 15 / 32 levels, the reduced scale, three seeds a point (issue 23):
+#: the spread of each device's step factor (f = 1 + step_d2d_rel xi, fixed for the device's life, so it does not
+#: average out over pulses as the cycle-to-cycle c2c_rel does) and, separately, of its upper bound
+#: (g_max_d2d_s, given here as a fraction of the range G_max - G_min), each crossed with c2c_rel 0 and 50 %
+D2D = {
+    "dynamic_range": 15, "levels": 32,
+    "step_d2d_rel": [0.0, 0.1, 0.3, 0.5, 1.0],
+    "bound_d2d_of_range": [0.1, 0.3],
+    "variability": [0.0, 0.5],
+    "seeds": [1, 2, 3],
+    "overrides": SMALL_SCALE,
+}
+
 
 def sweep_document(spec: dict, name: str, output: str) -> dict:
     cases = []
@@ -66,6 +79,24 @@ def sweep_document(spec: dict, name: str, output: str) -> dict:
         "sweep": {"kind": "train", "name": name, "output": output},
         "base": {"config": "babu_fashion_base.toml", **spec["overrides"]},
         "grid": {"tile.device_params.c2c_rel": spec["variability"]},
+        "cases": cases,
+    }
+
+
+def d2d_document(spec: dict, name: str, output: str) -> dict:
+    """The device-to-device sweep (D2D): step spreads with exact bounds, then bound spreads with exact steps."""
+    g_max = spec["dynamic_range"] * G_MIN_S
+    dg = (g_max - G_MIN_S) / spec["levels"]
+    device = {"tile.device_params.g_max_s": g_max, "tile.mapping.g_max_s": g_max,
+              "tile.device_params.dg_up_s": dg, "tile.device_params.dg_down_s": dg}
+    cases = [{**device, "tile.device_params.step_d2d_rel": s, "tile.device_params.g_max_d2d_s": 0.0}
+             for s in spec["step_d2d_rel"]]
+    cases += [{**device, "tile.device_params.step_d2d_rel": 0.0,
+               "tile.device_params.g_max_d2d_s": b * (g_max - G_MIN_S)} for b in spec["bound_d2d_of_range"]]
+    return {
+        "sweep": {"kind": "train", "name": name, "output": output},
+        "base": {"config": "babu_fashion_base.toml", **spec["overrides"]},
+        "grid": {"tile.device_params.c2c_rel": spec["variability"], "seed": spec["seeds"]},
         "cases": cases,
     }
 
@@ -98,6 +129,20 @@ def main() -> None:
     header = ("# Written by make_babu_study.py (do not edit by hand): the FP baseline (rule sgd) at the scale of the"
               " quick and medium studies.\n")
     path.write_text(header + tomli_w.dumps(baseline_document(SMALL_SCALE, stem, f"{stem}.csv")), encoding="utf-8")
+    print(f"wrote {path}")
+    stem = "babu_fashion_d2d"
+    path = args.out / f"{stem}.toml"
+    doc = d2d_document(D2D, stem, f"{stem}.csv")
+    header = (f"# Written by make_babu_study.py (do not edit by hand): DR {D2D['dynamic_range']} / {D2D['levels']} levels,"
+              f" {len(doc['cases'])} device-to-device cases x {len(D2D['variability'])} c2c x {len(D2D['seeds'])} seeds.\n")
+    path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
+    print(f"wrote {path}")
+    stem = "babu_fashion_d2d_fp"
+    path = args.out / f"{stem}.toml"
+    doc = baseline_document(SMALL_SCALE, stem, f"{stem}.csv")
+    doc["grid"] = {"seed": D2D["seeds"]}
+    header = "# Written by make_babu_study.py (do not edit by hand): the FP baseline of babu_fashion_d2d, same seeds.\n"
+    path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")
     print(f"wrote {path}")
 
 

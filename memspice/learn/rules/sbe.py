@@ -163,11 +163,12 @@ def exact_eigenupdate(x: np.ndarray, delta: np.ndarray, rank: int) -> tuple[np.n
 
     Returns (S (k, k) diagonal, X̂ (n_in, k), Δ̂ (n_out, k)) in the form of
     :func:`streaming_eigenupdate`: Δ̂ S X̂ᵀ is the best rank-k approximation of G
-    (Eckart-Young), the exact answer the streaming estimate approaches.
+    (Eckart-Young), the exact answer the streaming estimate approaches. k = min(rank, B, n_out, n_in):
+    G of B rows has rank <= B, and an update along a zero singular value would be counted but change nothing.
     """
     g = (delta.T @ x) / x.shape[0]
     u, sigma, vt = np.linalg.svd(g, full_matrices=False)
-    k = min(int(rank), sigma.size)
+    k = min(int(rank), sigma.size, x.shape[0])
     return np.diag(sigma[:k]), vt[:k].T.copy(), u[:, :k].copy()
 
 
@@ -263,7 +264,7 @@ class StreamingBatchEigenupdate(Rule):
                 self._x_hat[k] = _random_orthonormal(xr.shape[1], rank, rng)
                 self._d_hat[k] = _random_orthonormal(dr.shape[1], rank, rng)
             if self.estimator == "exact":
-                s, x_hat, d_hat = exact_eigenupdate(xr, dr, self._x_hat[k].shape[1])
+                s, x_hat, d_hat = exact_eigenupdate(xr, dr, self.rank)
                 macs = xr.shape[0] * xr.shape[1] * dr.shape[1]  # forming G (the SVD's own work is not counted)
             else:
                 s, x_hat, d_hat = streaming_eigenupdate(xr, dr, self._x_hat[k], self._d_hat[k])
