@@ -9,7 +9,7 @@ Bi p n I = v(p,n)*(1e-07 + v(state)*9.99e-05)
 Cx state 0 1
 Rx state 0 1000000000.0
 Ix 0 state DC {x0/1000000000.0}
-Bx 0 state I = ((time > 0) ? (10000000000.0*((0.5 + 0.5*tanh((v(hs) - {e_set})/1e-3))*(1 - v(state)) - (0.5 + 0.5*tanh((v(hr) - {e_reset})/1e-3))*v(state))) : (0))
+Bx 0 state I = ((time > 0) ? (10000000000.0*((0.5 + 0.5*tanh((v(hs) - {e_set})/(1e-3*min({e_set}, 1))))*(1 - v(state)) - (0.5 + 0.5*tanh((v(hr) - {e_reset})/(1e-3*min({e_reset}, 1))))*v(state))) : (0))
 Chs hs 0 1
 Rhs hs 0 1000000000.0
 Bhs 0 hs I = ((time > 0) ? (exp(v(p,n)/0.155)/285000.0*(1 - v(state))) : (0))

@@ -54,7 +54,7 @@ def test_pcm_crossbar_write_is_refused_instead_of_reporting_no_change(cli):
 
 
 @pytest.mark.spice
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])  # seed 3 draws e_set = 0.0018 for a half-selected cell
 def test_cbram_cells_in_a_crossbar_switch_by_their_own_drawn_thresholds(seed):
     m = get_model("cbram")
     pulse = PulseShape(width_s=10e-9, rise_s=1e-9, fall_s=1e-9)
@@ -68,7 +68,8 @@ def test_cbram_cells_in_a_crossbar_switch_by_their_own_drawn_thresholds(seed):
     expected = e_set[1] < hazard
     assert 0 < expected.sum() < 8  # with one shared threshold (the old deck) all 8 would agree
     np.testing.assert_array_equal(res.states_after[1] > 0.5, expected)
-    # half-selected rows at 2.35 V: hazard 1.4e-7 -- none of these draws is that small
+    # half-selected rows at 2.35 V: hazard 1.4e-7 -- no draw is that small, so none switches (with a fixed
+    # 1e-3-wide threshold step, seed 3's cell (2, 4) at e_set = 0.0018 switched without a pulse)
     assert np.max(np.delete(res.states_after, 1, axis=0)) < 1e-6
     with pytest.raises(ParameterError, match="draws each cell's switching thresholds"):
         write(Crossbar.uniform(m, 2, 2, 0.0), WriteScheme(4.7, 1, target="row", pulse=pulse))

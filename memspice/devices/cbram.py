@@ -215,9 +215,10 @@ class CbramModel:
         k = 1 / p["t_switch_s"]
         lam_set = self.set_law.spice_rate("v(p,n)")
         lam_reset = self.reset_law.spice_rate("-v(p,n)")
-        # smooth step of the hazard crossing its threshold, 1e-3 wide (thresholds are O(1))
-        fire_set = "(0.5 + 0.5*tanh((v(hs) - e_set)/1e-3))"
-        fire_reset = "(0.5 + 0.5*tanh((v(hr) - e_reset)/1e-3))"
+        # smooth step of the hazard crossing its threshold, 1e-3 of the threshold wide (at most 1e-3): a
+        # fixed width fired for the small draws (e < ~3e-3, 0.3 % of Exp(1)) before any pulse
+        fire_set = "(0.5 + 0.5*tanh((v(hs) - e_set)/(1e-3*min(e_set, 1))))"
+        fire_reset = "(0.5 + 0.5*tanh((v(hr) - e_reset)/(1e-3*min(e_reset, 1))))"
         hold = HOLD_RESISTANCE_OHM
         return "\n".join([
             f"* {self.title}",
