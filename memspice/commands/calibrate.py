@@ -19,9 +19,12 @@ examples:
       --set-voltage 1.2 --reset-voltage -1.2 --pulse-width 50e-9 --family tabulated -o fitted.toml
   memspice calibrate --from-spice vteam --amplitude -0.2117 --amplitude-down 0.092 --width 50e-9 \\
       --array 32x32 --wire-ohm 10 -o in_array.toml --report report/
+  memspice calibrate --from-spice drift_cell --engine vacask --amplitude 1.0 --amplitude-down -1.0 \\
+      --width 10e-9 --pulses 60 --cycles 2 --family tabulated -o drift_fit.toml
 
 The model file's [tile] table is the [tile] table of a training config
-(memspice train); the report is Markdown with PNG plots.
+(memspice train); the report is Markdown with PNG plots. drift_cell: a cell
+imported with `memspice models import`, which runs in VACASK.
 """
 
 
