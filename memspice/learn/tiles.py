@@ -38,7 +38,9 @@ Keys of ``[tile]`` (all optional; the defaults give the surrogate's defaults):
                   ``amplitude_up_v``, ``amplitude_down_v``, ``width_s``,
                   ``edge_s``, ``wire_ohm`` (row and column segments; or
                   ``row_wire_ohm`` / ``col_wire_ohm``), ``contact_ohm``,
-                  ``driver_ohm``, ``refactor``; ``circuit_layers`` (e.g. [-1])
+                  ``driver_ohm``, ``refactor`` ("sample", "batch", "slot", or
+                  "mean-field" for layers of any width, its write circuit
+                  solved every ``refresh_every`` mini-batches); ``circuit_layers`` (e.g. [-1])
                   and ``circuit_engine`` ("vacask" or "ngspice") put those
                   layers' updates into the circuit engine (circuit in the
                   loop, layers of up to 64 x 64 weights). Without ``device`` the tile's

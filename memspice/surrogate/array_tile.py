@@ -29,6 +29,18 @@ the response at its own voltage, in slot order; devices at voltages that
 move nothing (inside the thresholds) are skipped exactly. The transfer
 matrix has rows·cols·(rows + cols) entries, so this is for layers of up to
 a few thousand devices (digits 64-32-10), not for 784-wide layers.
+
+For wide layers, ``refactor = "mean-field"``: the mini-batch's coincidence
+counts are applied as the wire-blind tile applies them, but every device's
+step is scaled by the share of its nominal step it makes at the voltage the
+array leaves it when its row and column fire (AmplitudeResponse at that
+voltage over the response at the nominal one, at the device's conductance).
+Those voltages come from the line solver at the batch's line firing rates
+(memspice.surrogate.line_solver.coincidence_voltages: one solve per column
+polarity and pulse direction), refreshed every ``refresh_every``
+mini-batches. The half-selected cells are not stepped (their disturb is left
+out), and the slots' own firing patterns scatter around the rates: the
+error against "slot" is measured in benchmarks/array_write.py.
 """
 
 from __future__ import annotations
@@ -43,10 +55,12 @@ from memspice.circuit.network import Topology
 from memspice.circuit.schedule import CoincidenceDraw, coincidence_schedule
 from memspice.errors import ParameterError
 from memspice.surrogate.array_write import AmplitudeResponse, WriteArray, amplitude_response, predict_schedule
+from memspice.surrogate.pulse_base import DeviceDraws
+from memspice.surrogate.pulse_counts import apply_pulse_counts
 
-__all__ = ["ArrayWriteConfig", "coincidence_update", "pair_crossbar_conductances"]
+__all__ = ["ArrayWriteConfig", "coincidence_update", "mean_field_update", "pair_crossbar_conductances"]
 
-_REFACTOR = ("batch", "sample", "slot")
+_REFACTOR = ("batch", "sample", "slot", "mean-field")
 _ENGINES = ("vacask", "ngspice")
 #: the largest layer (inputs, outputs) a circuit engine plays in the loop
 CIRCUIT_MAX = 64
@@ -77,7 +91,10 @@ class ArrayWriteConfig:
     driver_ohm: float = 0.0
     """Output resistance of every line driver (ohm)."""
     refactor: str = "sample"
-    """How often the write circuit follows the conductances: "sample" (default), "batch" or "slot" (module docstring)."""
+    """How the write circuit is solved: "sample" (default), "batch" or "slot" (module docstring), or "mean-field"
+    (any layer width: memspice.surrogate.line_solver)."""
+    refresh_every: int = 1
+    """"mean-field": mini-batches between two solves of the write circuit (the step factors are kept between)."""
     engine: str = "nodal"
     """Who plays the pulses: "nodal" (the array-aware surrogate) or a circuit engine, "vacask" or "ngspice"
     (circuit in the loop: each mini-batch's pulses as one transient, the tile takes the circuit's states)."""
@@ -98,6 +115,10 @@ class ArrayWriteConfig:
             if not float(getattr(self, name)) > 0:
                 raise ParameterError(f"ArrayWriteConfig.{name} = {getattr(self, name)!r}: must be a time > 0 (s)")
         self.topology(1, 1)  # the crossbar topology checks the wire, contact and driver resistances
+        if not isinstance(self.refresh_every, (int, np.integer)) or isinstance(self.refresh_every, bool) \
+                or self.refresh_every < 1:
+            raise ParameterError(f"ArrayWriteConfig.refresh_every = {self.refresh_every!r}: give a whole number of "
+                                 "mini-batches >= 1")
         if self.refactor not in _REFACTOR:
             raise ParameterError(f"ArrayWriteConfig.refactor = {self.refactor!r}: choose one of {', '.join(_REFACTOR)}")
         if self.engine not in ("nodal", *_ENGINES):
@@ -139,6 +160,18 @@ class ArrayWriteConfig:
         g = np.asarray(m.conductance(np.array([m.x_min, m.x_max])), dtype=float)
         return float(g.min()), float(g.max())
 
+    def full_range_device(self):
+        """The compact model tabulated at this write's nominal pulses over its whole conductance range (cached)."""
+        key = ("device", self)
+        dev = _RESPONSES.get(key)
+        if dev is None:
+            from memspice.surrogate.tabulated import tabulate_compact_model
+
+            dev = tabulate_compact_model(self.compact_model(), self.amplitude_up_v, self.amplitude_down_v, self.width_s,
+                                         rise_s=self.edge_s, fall_s=self.edge_s)
+            _RESPONSES[key] = dev
+        return dev
+
     def response(self) -> AmplitudeResponse:
         """The compact model's amplitude response for this write (tabulated once per configuration)."""
         resp = _RESPONSES.get(self)
@@ -163,7 +196,7 @@ class ArrayWriteConfig:
             )
 
 
-_RESPONSES: dict[ArrayWriteConfig, AmplitudeResponse] = {}
+_RESPONSES: dict = {}  # per write configuration: its AmplitudeResponse, and ("device", config): its full-range table
 
 
 def pair_crossbar_conductances(g_pairs: np.ndarray) -> np.ndarray:
@@ -223,6 +256,66 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
             g = resp.step(g, v[k])
     tile._g[0] = g[:, 0::2].T
     tile._g[1] = g[:, 1::2].T
+    tile._changed()
+
+
+def mean_field_update(tile, raising: np.ndarray, lowering: np.ndarray, row_fires: np.ndarray, col_fires: np.ndarray,
+                      n_slots: int) -> None:
+    """A mini-batch's coincidences with array-aware step factors; see the module docstring ("mean-field").
+
+    ``raising`` / ``lowering`` (n_out·n_in,): each cell's coincidences that
+    raise / lower its weight, counted apart (every pulse is played, as in the
+    circuit: none cancels another); ``row_fires`` (n_in,), ``col_fires``
+    (n_out,): in how many of the batch's ``n_slots`` (samples x BL) slots each
+    line fired.
+    """
+    from memspice.surrogate.line_solver import coincidence_voltages
+
+    cfg: ArrayWriteConfig = tile.config.array_write
+    n_out, n_in = tile.shape
+    gross = {1: np.asarray(raising, dtype=np.int64), -1: np.asarray(lowering, dtype=np.int64)}
+    state = tile.__dict__.setdefault("_mean_field", {"batches": 0, "scale": None})
+    if state["scale"] is None or state["batches"] % cfg.refresh_every == 0:
+        resp = cfg.response()
+        if not resp.linear_iv:
+            raise ParameterError(f"refactor = 'mean-field' needs a device whose current is linear in its voltage; "
+                                 f"{cfg.model}'s is not (its chord conductance depends on the pulse): use 'slot'")
+        g = pair_crossbar_conductances(tile._g)
+        p = np.asarray(row_fires, dtype=float) / max(n_slots, 1)
+        q = np.asarray(col_fires, dtype=float) / max(n_slots, 1)
+        circuit = {"row_wire_ohm": cfg.row_wire_ohm, "col_wire_ohm": cfg.col_wire_ohm,
+                   "contact_ohm": cfg.contact_ohm, "driver_ohm": cfg.driver_ohm, "tol_v": 1e-7}
+        scale = np.ones((2, 2, n_out, n_in))  # (up/down, G+/G-, n_out, n_in)
+        for pc in (0, 1):  # G+ columns fire in their own phases, G- columns in theirs
+            q_cols = np.zeros(2 * n_out)
+            q_cols[pc::2] = q
+            # the circuit is linear at fixed conductances: one solve at 1 V serves both amplitudes
+            v1 = coincidence_voltages(g, p, q_cols, 0.5, -0.5, **circuit)[:, pc::2]
+            gd = g[:, pc::2]
+            for k, amp in enumerate((cfg.amplitude_up_v, cfg.amplitude_down_v)):
+                v = amp * v1
+                nominal = resp.after(gd, np.full(gd.shape, amp)) - gd
+                actual = resp.after(gd, v) - gd
+                s = np.divide(actual, nominal, out=np.zeros_like(actual), where=np.abs(nominal) > 0)
+                scale[k, pc] = np.clip(s, 0.0, None).T  # a step the other way is not a share of this one
+        state["scale"] = scale
+    state["batches"] += 1
+    # the devices step over the compact model's whole range (as in the circuit), not the tile's weight window
+    device = cfg.full_range_device()
+    lo, hi = device.g_min_s, device.g_max_s
+    n_cells = n_out * n_in
+    g = tile._g.reshape(-1)
+    s_up, s_down = state["scale"][0].reshape(-1), state["scale"][1].reshape(-1)
+    d = tile.draws
+    for direction in (1, -1):  # both devices of a pair get the pulses: G+ moves with W, G- against it
+        cells = np.flatnonzero(gross[direction])
+        if not cells.size:
+            continue
+        dev = np.concatenate([cells, cells + n_cells])
+        n = np.concatenate([direction * gross[direction][cells], -direction * gross[direction][cells]])
+        sub = DeviceDraws(lo_s=np.full(dev.size, lo), hi_s=np.full(dev.size, hi),
+                          f_up=d.f_up.reshape(-1)[dev] * s_up[dev], f_down=d.f_down.reshape(-1)[dev] * s_down[dev])
+        g[dev] = apply_pulse_counts(device, g[dev], n, sub, tile.rng, "per_pulse")
     tile._changed()
 
 

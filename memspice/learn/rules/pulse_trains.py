@@ -182,3 +182,21 @@ def _sparse_product(rows: PulseTrains, cols: PulseTrains) -> tuple[np.ndarray, n
 
 SAMPLERS = {"per_slot": per_slot_trains, "geometric": bernoulli_trains}
 """How the trains are drawn, by the name StochasticCoincidence's ``sampler`` takes (both with the same law)."""
+
+
+def gross_counts(rows: PulseTrains, cols: PulseTrains, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's coincidences that raise and that lower its weight, counted apart (flat cells as
+    :func:`coincidences`, length ``n_cells``): the update is −η δ xᵀ, so opposite signs of the row and
+    column pulse raise the weight. Their difference is the net count of :func:`coincidences`."""
+    def part(tr: PulseTrains, positive: bool) -> PulseTrains:
+        m = tr.sign > 0 if positive else tr.sign < 0
+        return PulseTrains(tr.slot[m], tr.line[m], tr.sign[m], tr.shape)
+
+    out = []
+    for pairs in (((True, False), (False, True)), ((True, True), (False, False))):
+        n = np.zeros(n_cells, dtype=np.int64)
+        for rs, cs in pairs:
+            c, k = coincidences(part(rows, rs), part(cols, cs))
+            n[c] += np.abs(k)
+        out.append(n)
+    return out[0], out[1]

@@ -11,8 +11,8 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.learn.counters import train_hook
 from memspice.learn.rules.base import Rule, positive, tile_of
-from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences
-from memspice.surrogate.array_tile import coincidence_update
+from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences, gross_counts
+from memspice.surrogate.array_tile import coincidence_update, mean_field_update
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,25 @@ class StochasticCoincidence(Rule):
             tile = tile_of(layer, self.name)
             xt, dt = layer.update_operands(x, d)
             hook = train_hook(counters, k, xt.shape[0])  # operation counters: one outer product per sample
-            if getattr(tile.config, "array_write", None) is None:
+            aw = getattr(tile.config, "array_write", None)
+            if aw is None:
                 cells, counts = self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
                 tile.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
+                continue
+            if aw.refactor == "mean-field" and aw.engine == "nodal":  # any width: step factors from the line solver
+                got = []
+
+                def keep_trains(rows, cols, counts, hook=hook):
+                    got.append((rows, cols))
+                    if hook is not None:
+                        hook(rows, cols, counts)
+
+                self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=keep_trains)
+                if got:
+                    rows, cols = got[0]
+                    raising, lowering = gross_counts(rows, cols, tile.n_out * tile.n_in)
+                    mean_field_update(tile, raising, lowering, np.bincount(rows.line, minlength=rows.shape[1]),
+                                      np.bincount(cols.line, minlength=cols.shape[1]), xt.shape[0] * self.bl)
                 continue
             # array-aware tile: the same trains, played slot by slot through the write circuit
             trains = []
