@@ -172,3 +172,20 @@ def test_shipped_wide_example_is_what_its_generator_writes_and_fits_to_the_read_
     for label, fit in cal.fits:
         # residual RMS against the generator's 30 nS read noise; its 1 % write noise per pulse adds a little
         assert 0.95 * gen.READ_NOISE_S < fit.fit.rms_error < 1.5 * gen.READ_NOISE_S, label
+
+
+def test_a_fit_says_which_fields_the_data_do_not_determine(tmp_path, capsys):
+    # one cycle from mid-range: 15 up pulses, then 80 down to near the bottom; the up table's nodes below
+    # the start are never visited by an up pulse, so the data cannot determine them
+    from memspice.cli import main
+
+    rng = np.random.default_rng(2)
+    up = np.r_[np.ones(15, bool), np.zeros(80, bool)]
+    d = synthetic_pulse_train(TRUE, up, 11e-6, rng, read_noise_s=30e-9, amplitude_v=1.2, device="d0")
+    write_pulse_csv(tmp_path / "up.csv", [d])
+    assert main(["calibrate", "--from-csv", str(tmp_path / "up.csv"), "--family", "tabulated", "--polarity", "1",
+                 "-o", str(tmp_path / "f.toml"), "--json"]) == 0
+    out = capsys.readouterr()
+    undetermined = json.loads(out.out)["fits"]["d0"]["undetermined"]
+    assert undetermined and all(n.startswith("up[") for n in undetermined)
+    assert "do not determine" in out.err and "both directions" in out.err

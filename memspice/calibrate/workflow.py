@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +70,9 @@ class Calibration:
                 "r_squared": f.fit.r_squared,
                 "g_range_s": f.g_range_s,
                 "converged": f.fit.success,
+                # fields the data do not determine (infinite standard error, e.g. table nodes one direction
+                # never visited): the model holds a value there, but not a measured one
+                "undetermined": [n for n, (_, e) in f.model_params.items() if not math.isfinite(e)],
                 "read_noise_s": noise.read_noise_s,
                 "write_noise_s": noise.write_noise_s,
                 "replay": replay_figures(f.model, f).summary(),

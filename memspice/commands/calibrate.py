@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from memspice.commands.output import format_table, parse_assignments, print_json
@@ -189,6 +190,12 @@ def _calibrate(args) -> int:
     paths = save_calibration(cal, args.output, args.report, plots=not args.no_plots)
     summary = cal.summary()
     summary["written"] = {k: str(v) for k, v in paths.items()}
+    for label, fit in summary["fits"].items():
+        if fit["undetermined"]:
+            print(f"memspice: warning: {label}: the data do not determine {', '.join(fit['undetermined'])} (infinite "
+                  f"standard error: e.g. table nodes one pulse direction never reached); their values are guesses. "
+                  f"Give trains that sweep the whole window in both directions (more pulses, --cycles 2, another --x0)",
+                  file=sys.stderr)
     if args.json:
         print_json(summary)
         return 0
