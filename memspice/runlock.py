@@ -69,6 +69,7 @@ class RunLock:
         self.owner_hint = owner_hint
         self.took_over: dict | None = None  #: the stale holder this lock replaced, if any
         self._held = False
+        self._made = False
 
     def _record(self) -> dict:
         return {"host": socket.gethostname(), "pid": os.getpid(), "start_time": process_start_time(os.getpid()),
@@ -94,6 +95,7 @@ class RunLock:
         return not process_alive(holder.get("pid"), holder.get("start_time"))
 
     def acquire(self) -> "RunLock":
+        self._made = not self.path.parent.exists()  # a folder made only for the lock goes again if left empty
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(3):
             try:
@@ -134,6 +136,11 @@ class RunLock:
                 self.path.unlink()
             except FileNotFoundError:
                 pass
+            if self._made:  # a run refused before writing anything leaves no empty folder behind
+                try:
+                    self.path.parent.rmdir()
+                except OSError:
+                    pass
 
     def __enter__(self) -> "RunLock":
         return self.acquire()

@@ -46,6 +46,7 @@ def test_batch_larger_than_the_training_set_is_refused(tmp_path):
     # 50 samples, batch 64: it was cut silently to one batch of 50
     with pytest.raises(ConfigError, match=r"batch_size = 64 is larger than the training set \(50 samples"):
         train(cfg, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()  # refused before writing: not even an empty folder is left
 
 
 def test_pcm_crossbar_write_is_refused_instead_of_reporting_no_change(cli):
