@@ -148,3 +148,23 @@ def test_exact_rank_k_counts_at_most_the_batch_rows(tmp_path):
     })
     train(config, tmp_path, progress=False, plot=False)
     assert int(_rows(tmp_path)[0]["outer_products_total"]) == LAYERS * 2 * 100
+
+
+def test_sbe_study_script_counts_sgd_and_mini_batch_gd_by_hand(tmp_path):
+    # examples/studies/sbe_updates.py at a tiny scale: a target of 5 nats (above the initial ~2.3) is
+    # reached after epoch 1, so sgd = 2 layers x 200 samples and mbgd = 2 layers x 13 steps (hand counts)
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "studies" / "sbe_updates.py"
+    spec = importlib.util.spec_from_file_location("sbe_updates", path)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    study.main(["--out", str(tmp_path), "--max-train", str(N_TRAIN), "--hidden", "16", "--target", "5",
+                "--max-epochs", "2", "--tune-epochs", "1", "--lrs", "0.1", "--batches", str(BATCH), "--rank", "2",
+                "--ratio-batch", str(BATCH)])
+    rows = {r["method"]: r for r in study._read(tmp_path / "updates.csv")}
+    assert int(rows["sgd"]["updates"]) == LAYERS * N_TRAIN and int(rows["mbgd"]["updates"]) == LAYERS * STEPS_PER_EPOCH
+    assert int(rows["sbe-2"]["updates"]) == LAYERS * STEPS_PER_EPOCH * 2
+    assert all(r["reached"] == "True" and r["epochs"] == "1" for r in rows.values())
+    assert (tmp_path / "updates.png").exists() and "sbe-2" in (tmp_path / "updates.md").read_text()
