@@ -108,3 +108,28 @@ def test_gross_counts_keep_what_the_net_count_cancels():
     assert list(up) == [1, 0] and list(down) == [2, 0]
     cells, net = coincidences(rows, cols)  # the net count the wire-blind tile applies: -(up - down) signs
     assert list(cells) == [0] and abs(int(net[0])) == 1
+
+
+def test_bits_and_trains_give_the_same_mean_field_update():
+    # coincidence_update (the co-simulation checkpoints' entry, pulse bits) and the rule's entry (pulse
+    # trains) must be one update: the checkpoint compares ngspice with what training does
+    from memspice.learn.config import load_config
+    from memspice.learn.rules import build_rule
+    from memspice.learn.rules.pulse_trains import gross_counts
+    from memspice.surrogate.array_tile import coincidence_update, mean_field_update
+    from memspice.surrogate.tile import AnalogTile
+
+    rule = build_rule(load_config("examples/digits_stochastic_wires.toml").rule)
+    n_out, n_in, batch = 6, 9, 3
+    x = np.random.default_rng(5).uniform(-1, 1, (batch, n_in))
+    d = np.random.default_rng(6).normal(0, 0.3, (batch, n_out))
+    tiles = [AnalogTile(n_out, n_in, _tile_pair(0.05, "mean-field"), np.random.default_rng(1)) for _ in range(2)]
+    trains = []
+    rule.cell_counts(x, d, tiles[0].dw_min, np.random.default_rng(9), on_trains=lambda r, c, n: trains.append((r, c)))
+    rows, cols = trains[0]
+    mean_field_update(tiles[0], *gross_counts(rows, cols, n_out * n_in), np.bincount(rows.line, minlength=n_in),
+                      np.bincount(cols.line, minlength=n_out), batch * rule.bl)
+    coincidence_update(tiles[1], x, d, (rows.toarray() != 0).reshape(batch, rule.bl, -1),
+                       (cols.toarray() != 0).reshape(batch, rule.bl, -1))
+    assert np.any(tiles[0]._g != AnalogTile(n_out, n_in, tiles[0].config, np.random.default_rng(1))._g)
+    np.testing.assert_array_equal(tiles[0]._g, tiles[1]._g)

@@ -236,6 +236,12 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
     if cfg.engine != "nodal":
         _play_in_circuit(tile, cfg, [schedule_of(b) for b in range(x.shape[0]) if rb[b].any() or cb[b].any()])
         return
+    if cfg.refactor == "mean-field":  # the batch's coincidences, raising and lowering apart, and its line rates
+        s = np.sign(delta)[:, :, None] * np.sign(x)[:, None, :]  # (B, n_out, n_in); -eta delta x^T: s < 0 raises
+        c = np.einsum("bki,bkj->bji", rb.astype(np.int64), cb.astype(np.int64))
+        mean_field_update(tile, (c * (s < 0)).sum(axis=0).reshape(-1), (c * (s > 0)).sum(axis=0).reshape(-1),
+                          rb.sum(axis=(0, 1)), cb.sum(axis=(0, 1)), rb.shape[0] * rb.shape[1])
+        return
     resp = cfg.response()
     array = WriteArray(cfg.topology(n_out, n_in), resp)
     g = pair_crossbar_conductances(tile._g)
