@@ -263,9 +263,13 @@ class OpCounters:
         return {f: float(sum(d[f] for d in per_layer)) for f in FIELDS}
 
     def state_dict(self) -> dict:
-        self._flush()
+        # the reads not yet summed are saved as they are, not summed now: a run resumed from a checkpoint taken
+        # mid-epoch then sums exactly the groups a straight run sums, so its counts are the same to the last bit
+        pending = [[k, d, b, parts[0] if len(parts) == 1 else np.concatenate(parts)]
+                   for (k, d, b), parts in self._pending.items() if parts]
         return {"format": _STATE_FORMAT, "fields": list(FIELDS), "shapes": [list(s) for s in self.shapes],
-                "devices_per_pulse": list(self.devices_per_pulse), "counts": self._a.copy(), "mark": self._mark.copy()}
+                "devices_per_pulse": list(self.devices_per_pulse), "counts": self._a.copy(), "mark": self._mark.copy(),
+                "pending": pending}
 
     def load_state_dict(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
@@ -274,7 +278,8 @@ class OpCounters:
             raise DataError("the saved counters are for other fields or layer shapes; they cannot be resumed here")
         self._a = np.array(state["counts"], dtype=np.float64)
         self._mark = np.array(state["mark"], dtype=np.float64)
-        self._pending, self._pending_values = {}, {}
+        self._pending = {(int(k), str(d), bool(b)): [np.asarray(v)] for k, d, b, v in state.get("pending", [])}
+        self._pending_values = {key: parts[0].size for key, parts in self._pending.items()}
 
 
 def _per_slot(trains) -> np.ndarray:
