@@ -37,8 +37,8 @@ from memspice.commands.output import format_table, write_csv_rows  # noqa: E402
 from memspice.learn.config import load_config  # noqa: E402
 from memspice.learn.rules import build_rule  # noqa: E402
 from memspice.learn.tiles import tile_config_from_table  # noqa: E402
-from memspice.learn.rules.pulse_trains import gross_counts  # noqa: E402
-from memspice.surrogate.array_tile import coincidence_update, mean_field_update  # noqa: E402
+from memspice.learn.rules.pulse_trains import mean_field_trains  # noqa: E402
+from memspice.surrogate.array_tile import coincidence_update  # noqa: E402
 from memspice.surrogate.tile import AnalogTile  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "digits_stochastic_wires.toml"
@@ -61,8 +61,7 @@ def one_batch(tc, rule, n_out, n_in, batch, mode, x, d, seed=9):
         coincidence_update(tile, x, d, (rows.toarray() != 0).reshape(batch, rule.bl, -1),
                            (cols.toarray() != 0).reshape(batch, rule.bl, -1))
     else:
-        mean_field_update(tile, *gross_counts(rows, cols, n_out * n_in), np.bincount(rows.line, minlength=n_in),
-                          np.bincount(cols.line, minlength=n_out), batch * rule.bl)
+        mean_field_trains(tile, rows, cols, batch * rule.bl)
     return tile._g - g0
 
 
@@ -100,9 +99,7 @@ def cost(n_out=256, n_in=784, batch=64, wire=0.01, repeats=10):
                 tile.apply_cell_pulses(cells, counts)
             else:
                 rt, ct = trains[0]
-                mean_field_update(tile, *gross_counts(rt, ct, n_out * n_in),
-                                  np.bincount(rt.line, minlength=n_in), np.bincount(ct.line, minlength=n_out),
-                                  batch * rule.bl)
+                mean_field_trains(tile, rt, ct, batch * rule.bl)
             ts.append(time.perf_counter() - t0)
         times[label] = float(np.mean(ts[1:]))  # the first call tabulates the response once
     # the refresh batches are the first of each run (excluded above): its cost, spread over N batches

@@ -60,8 +60,8 @@ def _tile_pair(wire: float, refactor: str):
 def test_mean_field_update_follows_the_slot_by_slot_solve(wire, bound):
     from memspice.learn.rules import build_rule
     from memspice.learn.config import load_config
-    from memspice.learn.rules.pulse_trains import gross_counts
-    from memspice.surrogate.array_tile import coincidence_update, mean_field_update
+    from memspice.learn.rules.pulse_trains import mean_field_trains
+    from memspice.surrogate.array_tile import coincidence_update
     from memspice.surrogate.tile import AnalogTile
 
     rule = build_rule(load_config("examples/digits_stochastic_wires.toml").rule)
@@ -79,8 +79,7 @@ def test_mean_field_update_follows_the_slot_by_slot_solve(wire, bound):
             coincidence_update(tile, x, d, (rows.toarray() != 0).reshape(batch, rule.bl, -1),
                                (cols.toarray() != 0).reshape(batch, rule.bl, -1))
         else:
-            mean_field_update(tile, *gross_counts(rows, cols, n_out * n_in), np.bincount(rows.line, minlength=n_in),
-                          np.bincount(cols.line, minlength=n_out), batch * rule.bl)
+            mean_field_trains(tile, rows, cols, batch * rule.bl)
         dg[refactor] = tile._g - g0
     ref = dg["slot"]
     assert np.sqrt(np.mean(ref ** 2)) > 1e-6  # the batch does move the devices (~10 uS steps)
@@ -115,8 +114,8 @@ def test_bits_and_trains_give_the_same_mean_field_update():
     # trains) must be one update: the checkpoint compares ngspice with what training does
     from memspice.learn.config import load_config
     from memspice.learn.rules import build_rule
-    from memspice.learn.rules.pulse_trains import gross_counts
-    from memspice.surrogate.array_tile import coincidence_update, mean_field_update
+    from memspice.learn.rules.pulse_trains import mean_field_trains
+    from memspice.surrogate.array_tile import coincidence_update
     from memspice.surrogate.tile import AnalogTile
 
     rule = build_rule(load_config("examples/digits_stochastic_wires.toml").rule)
@@ -127,8 +126,7 @@ def test_bits_and_trains_give_the_same_mean_field_update():
     trains = []
     rule.cell_counts(x, d, tiles[0].dw_min, np.random.default_rng(9), on_trains=lambda r, c, n: trains.append((r, c)))
     rows, cols = trains[0]
-    mean_field_update(tiles[0], *gross_counts(rows, cols, n_out * n_in), np.bincount(rows.line, minlength=n_in),
-                      np.bincount(cols.line, minlength=n_out), batch * rule.bl)
+    mean_field_trains(tiles[0], rows, cols, batch * rule.bl)
     coincidence_update(tiles[1], x, d, (rows.toarray() != 0).reshape(batch, rule.bl, -1),
                        (cols.toarray() != 0).reshape(batch, rule.bl, -1))
     assert np.any(tiles[0]._g != AnalogTile(n_out, n_in, tiles[0].config, np.random.default_rng(1))._g)

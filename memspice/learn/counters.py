@@ -20,11 +20,10 @@ costs a handful of numpy reductions per layer and mini-batch. Who records what:
     (cells that see the full V) and half-selected cells (one line pulsed, V/2);
   - rules that program a computed count matrix cell by cell report it
     (:meth:`OpCounters.record_pulses`);
-  - pulses on every cell of a tile at once (Tiki-Taka's zero-shift pulses)
-    are reported as such (:meth:`OpCounters.record_array_pulses`);
-  - reads a rule makes itself, beyond the trainer's passes (Tiki-Taka's
-    transfer reads of its fast tile A, which has the layer's tile shape), are
-    counted as the layer's reads (:func:`record_reads`);
+  - pulses on every cell of a tile at once (Tiki-Taka's zero-shift pulses) as
+    such (:meth:`OpCounters.record_array_pulses`);
+  - reads a rule makes itself beyond the trainer's passes (Tiki-Taka's transfer reads
+    of its fast tile A, of the layer's shape) count as the layer's (:func:`record_reads`);
   - every rule reports its outer-product (matrix) updates and its digital
     work (:meth:`OpCounters.record_update`).
 
@@ -263,13 +262,10 @@ class OpCounters:
         return {f: float(sum(d[f] for d in per_layer)) for f in FIELDS}
 
     def state_dict(self) -> dict:
-        # the reads not yet summed are saved as they are, not summed now: a run resumed from a checkpoint taken
-        # mid-epoch then sums exactly the groups a straight run sums, so its counts are the same to the last bit
-        pending = [[k, d, b, parts[0] if len(parts) == 1 else np.concatenate(parts)]
-                   for (k, d, b), parts in self._pending.items() if parts]
+        # reads not yet summed are saved, not summed: a run resumed mid-epoch sums the groups a straight run does
         return {"format": _STATE_FORMAT, "fields": list(FIELDS), "shapes": [list(s) for s in self.shapes],
                 "devices_per_pulse": list(self.devices_per_pulse), "counts": self._a.copy(), "mark": self._mark.copy(),
-                "pending": pending}
+                "pending": [[*key, np.concatenate(parts)] for key, parts in self._pending.items() if parts]}
 
     def load_state_dict(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
@@ -279,7 +275,7 @@ class OpCounters:
         self._a = np.array(state["counts"], dtype=np.float64)
         self._mark = np.array(state["mark"], dtype=np.float64)
         self._pending = {(int(k), str(d), bool(b)): [np.asarray(v)] for k, d, b, v in state.get("pending", [])}
-        self._pending_values = {key: parts[0].size for key, parts in self._pending.items()}
+        self._pending_values = {key: v[0].size for key, v in self._pending.items()}
 
 
 def _per_slot(trains) -> np.ndarray:

@@ -200,3 +200,14 @@ def gross_counts(rows: PulseTrains, cols: PulseTrains, n_cells: int) -> tuple[np
             n[c] += np.abs(k)
         out.append(n)
     return out[0], out[1]
+
+
+def mean_field_trains(tile, rows: PulseTrains, cols: PulseTrains, n_slots: int) -> None:
+    """A mini-batch's pulse trains on an array-aware tile with ``refactor = "mean-field"``
+    (memspice.surrogate.array_tile.mean_field_update): the coincidences raising and lowering apart, and
+    the line firing counts."""
+    from memspice.surrogate.array_tile import mean_field_update
+
+    raising, lowering = gross_counts(rows, cols, tile.n_out * tile.n_in)
+    mean_field_update(tile, raising, lowering, np.bincount(rows.line, minlength=rows.shape[1]),
+                      np.bincount(cols.line, minlength=cols.shape[1]), n_slots)

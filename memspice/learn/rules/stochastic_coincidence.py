@@ -11,8 +11,8 @@ import numpy as np
 from memspice.errors import ParameterError
 from memspice.learn.counters import train_hook
 from memspice.learn.rules.base import Rule, positive, tile_of
-from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences, gross_counts
-from memspice.surrogate.array_tile import coincidence_update, mean_field_update
+from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences, mean_field_trains
+from memspice.surrogate.array_tile import coincidence_update
 
 
 @dataclass(frozen=True)
@@ -143,22 +143,7 @@ class StochasticCoincidence(Rule):
                 cells, counts = self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=hook)
                 tile.apply_cell_pulses(cells, counts)  # only the pulsed cells are visited
                 continue
-            if aw.refactor == "mean-field" and aw.engine == "nodal":  # any width: step factors from the line solver
-                got = []
-
-                def keep_trains(rows, cols, counts, hook=hook):
-                    got.append((rows, cols))
-                    if hook is not None:
-                        hook(rows, cols, counts)
-
-                self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=keep_trains)
-                if got:
-                    rows, cols = got[0]
-                    raising, lowering = gross_counts(rows, cols, tile.n_out * tile.n_in)
-                    mean_field_update(tile, raising, lowering, np.bincount(rows.line, minlength=rows.shape[1]),
-                                      np.bincount(cols.line, minlength=cols.shape[1]), xt.shape[0] * self.bl)
-                continue
-            # array-aware tile: the same trains, played slot by slot through the write circuit
+            # array-aware tile: the same trains, played through the write circuit
             trains = []
 
             def keep(rows, cols, counts, hook=hook):
@@ -167,8 +152,12 @@ class StochasticCoincidence(Rule):
                     hook(rows, cols, counts)
 
             self.cell_counts(xt, dt, tile.dw_min, rng, on_trains=keep)
-            if trains:
-                rows, cols = trains[0]
+            if not trains:
+                continue
+            rows, cols = trains[0]
+            if aw.refactor == "mean-field" and aw.engine == "nodal":  # any width: step factors from the line solver
+                mean_field_trains(tile, rows, cols, xt.shape[0] * self.bl)
+            else:  # slot by slot
                 batch = xt.shape[0]
                 row_bits = (rows.toarray() != 0).reshape(batch, self.bl, -1)
                 col_bits = (cols.toarray() != 0).reshape(batch, self.bl, -1)
