@@ -21,7 +21,7 @@ it trains to --target or --max-epochs. Results: tuning.csv and updates.csv in --
 in them is not repeated), the table updates.md and the plot updates.png (updates to target vs batch
 size, log-log, as the paper's figure).
 
-    python examples/studies/sbe_updates.py --out runs/sbe_digits           # digits, ~8 min on one core
+    python examples/studies/sbe_updates.py --out runs/sbe_digits           # digits, ~10-15 min on one core
     python examples/studies/sbe_updates.py --out runs/sbe_digits --table   # table and plot only
     python examples/studies/sbe_updates.py --out runs/sbe_fashion --data fashion-mnist --max-train 6000 \\
         --hidden 100 --target 0.3 --batches 8 32 128 512
