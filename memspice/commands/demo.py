@@ -9,7 +9,9 @@
    near-ideal wires (0.01 ohm per segment), the same write with 1 ohm per
    segment, and one stochastic-coincidence step (memspice.validate);
 3. train a 64-32-10 network on digits: the floating-point baseline, and the
-   stochastic pulse-coincidence rule on tiles of the calibrated device, with
+   stochastic pulse-coincidence rule on tiles of the calibrated device that
+   train through the crossbar's write circuit (0.01 ohm segments,
+   memspice.surrogate.array_tile, "mean-field"), with
    SPICE co-simulation checkpoints of the output layer
    (memspice.validate.cosim) on 0.01 ohm wires, and the same training with
    checkpoints on 1 ohm wires;
@@ -152,7 +154,12 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
         **base,
         "network": {"sizes": SIZES, "weight_scaling_omega": 0.8},
         "rule": {"name": "stochastic-coincidence", "learning_rate": LEARNING_RATE, "bl": 10},
-        "tile": model_to_table(device),
+        # the calibrated device, trained through the crossbar's write circuit (0.01 ohm wires, as the
+        # checkpoints' crossbar): every pulse at the voltage the array leaves the device (mean-field writes)
+        "tile": {**model_to_table(device),
+                 "array": {"model": defaults.MODEL, "model_params": dict(defaults.MODEL_PARAMS), "amplitude_up_v": up,
+                           "amplitude_down_v": down, "width_s": pulse.width_s, "edge_s": pulse.rise_s,
+                           "wire_ohm": 0.01, "refactor": "mean-field"}},
         "cosim": {"every_steps": int(cosim_every), "layer": -1, "max_inputs": 16, "max_outputs": 8, "n_reads": 8,
                   "model": defaults.MODEL, "model_params": dict(defaults.MODEL_PARAMS), "wire_ohm": 0.01,
                   "amplitude_up_v": up, "amplitude_down_v": down, "width_s": pulse.width_s,
