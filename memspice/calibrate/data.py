@@ -221,24 +221,25 @@ def _parse_header_cell(cell: str) -> tuple[str, str | None]:
     return text.lower(), None
 
 
-def _read_table(path: Path, columns: Sequence[_Column], kind: str, example: str):
-    """Parse a CSV with a unit-checked header. Returns (col key -> list of (line, value)), scales."""
-    path = Path(path)
+def csv_lines(path: Path, kind: str) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every line of a CSV file that is neither blank nor a ``#`` comment."""
     if not path.is_file():
         raise DataError(f"{kind} file {path} does not exist.")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc}); save the CSV as UTF-8.") from None
-    lines = text.splitlines()
-    header_line = None
-    for lineno, line in enumerate(lines, start=1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            header_line = lineno
-            break
-    if header_line is None:
+    return [(n, next(csv.reader([line]))) for n, line in enumerate(text.splitlines(), start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _read_table(path: Path, columns: Sequence[_Column], kind: str, example: str):
+    """Parse a CSV with a unit-checked header. Returns (col key -> list of (line, value)), scales."""
+    path = Path(path)
+    lines = csv_lines(path, kind)
+    if not lines:
         raise DataError(f"{path}: no header line and no data; expected a header such as\n    {example}")
-    header = next(csv.reader([lines[header_line - 1]]))
+    header_line, header = lines[0]
     parsed = [_parse_header_cell(c) for c in header]
     names = [p[0] for p in parsed]
     index: dict[str, tuple[int, str, float]] = {}   # key -> (column index, quantity, scale)
@@ -278,11 +279,7 @@ def _read_table(path: Path, columns: Sequence[_Column], kind: str, example: str)
         if key != col.key:
             index["_alt_" + col.key] = (j, key, scale)  # remember which alternative was used
     rows: list[tuple[int, list[str]]] = []
-    for lineno in range(header_line + 1, len(lines) + 1):
-        line = lines[lineno - 1]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        cells = next(csv.reader([line]))
+    for lineno, cells in lines[1:]:
         if len(cells) != len(header):
             raise DataError(
                 f"{path}, line {lineno}: {len(cells)} cells but the header has {len(header)} columns; "

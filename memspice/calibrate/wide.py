@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memspice.calibrate.data import UNIT_SCALES, PulseData, _comment_block, _parse_header_cell
+from memspice.calibrate.data import UNIT_SCALES, PulseData, _comment_block, _parse_header_cell, csv_lines
 from memspice.errors import DataError, ParameterError
 
 __all__ = ["csv_layout", "read_measured", "read_set_reset", "read_wide_cycles", "write_wide_csv", "write_set_reset", "DIRECTION_WORDS"]
@@ -52,14 +52,7 @@ DIRECTION_WORDS = {"set": True, "up": True, "pot": True, "potentiation": True, "
 
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
-    if path.is_dir() or not path.exists():
-        raise DataError(f"wide CSV file {path} does not exist (or is a folder); give the file of one column per cycle")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    rows = [(n, next(csv.reader([line]))) for n, line in enumerate(text.splitlines(), start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
+    rows = csv_lines(Path(path), "wide CSV")
     if len(rows) < 2:
         raise DataError(f"{path}: need a header line and at least one row of reads, e.g.\n    cycle 1 [uS],cycle 2 [uS]")
     return rows
@@ -77,7 +70,7 @@ def _columns(path: Path, direction_column: bool):
                         f"set and reset ramps as two files")
     if not direction_column and d_index is not None:
         raise DataError(f"{path}, line {header_line}: has a 'direction' column; read it as one file of whole cycles "
-                        f"(--wide-csv), not as a set or reset file")
+                        f"(--from-csv), not as a set or reset file")
     data = rows[1:]
     for n, cells in data:
         if len(cells) != len(header):

@@ -70,7 +70,7 @@ class NgspiceSubprocess:
             return read_raw(raw)
 
 
-#: temporary folders of ngspice runs: <tmp>/memspice-ngspice-<pid>-<start time>-XXXX
+#: temporary folders of ngspice runs: <tmp>/memspice-ngspice-<pid>-<start time>-<random suffix>
 TEMP_PREFIX = "memspice-ngspice-"
 
 
