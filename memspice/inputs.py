@@ -94,32 +94,29 @@ def output_dir(path, what: str = "output folder") -> Path:
 
 # --------------------------------------------------------------------------- sizes
 
-def positive_int(value, what: str) -> int:
-    """``value`` as an int >= 1 (an integral float such as 8.0 is accepted); else ParameterError."""
+def _whole(value, what: str, minimum: int) -> int:
+    """``value`` as an int >= ``minimum`` (an integral float such as 8.0 is accepted); else ParameterError."""
+    fix = f"{what} = {value!r}: give a whole number >= {minimum}"
     if isinstance(value, bool):
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 1")
+        raise ParameterError(fix)
     try:
         f = float(value)
         n = int(f)
     except (TypeError, ValueError, OverflowError):
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 1") from None
-    if n != f or n < 1:
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 1")
+        raise ParameterError(fix) from None
+    if n != f or n < minimum:
+        raise ParameterError(fix)
     return n
+
+
+def positive_int(value, what: str) -> int:
+    """``value`` as an int >= 1 (an integral float such as 8.0 is accepted); else ParameterError."""
+    return _whole(value, what, 1)
 
 
 def nonnegative_int(value, what: str) -> int:
     """``value`` as an int >= 0; else ParameterError."""
-    if isinstance(value, bool):
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 0")
-    try:
-        f = float(value)
-        n = int(f)
-    except (TypeError, ValueError, OverflowError):
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 0") from None
-    if n != f or n < 0:
-        raise ParameterError(f"{what} = {value!r}: give a whole number >= 0")
-    return n
+    return _whole(value, what, 0)
 
 
 def available_memory_bytes() -> int:
