@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-__all__ = ["plot_run", "plot_compare", "energy_parts"]
+__all__ = ["plot_run", "plot_compare", "energy_parts", "figure", "save_png"]
 
 
-def _figure(n_panels: int, width: float = 5.0, height: float = 3.6):
+def figure(n_panels: int, width: float = 5.0, height: float = 3.6):
+    """A figure of ``n_panels`` axes (up to 3 in a row, else 2 columns), each ``width`` x ``height`` inches at 100 dpi."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -32,6 +33,11 @@ def _finish(fig, path: Path) -> Path:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
     fig.tight_layout()
+    return save_png(fig, path)
+
+
+def save_png(fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` through a temporary file, so an interrupted save leaves no half picture."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
@@ -55,7 +61,7 @@ def plot_run(path: str | Path, history: list[dict], title: str) -> Path:
     epochs = [r["epoch"] for r in history]
     has_cosim = _finite(history, "cosim_dg_rel_rms") or _finite(history, "cosim_output_rel_rms")
     parts = [k for k in energy_parts(history) if _finite(history, k)]
-    fig, axes = _figure(2 + has_cosim + bool(parts))
+    fig, axes = figure(2 + has_cosim + bool(parts))
     ax = axes[0]
     ax.plot(epochs, [r["train_loss"] for r in history], "-", label="train (running)")
     ax.plot(epochs, [r["validation_loss"] for r in history], "-o", markersize=3, label="validation")
@@ -97,7 +103,7 @@ def _linthresh(history: list[dict], parts: list[str]) -> float:
 
 def plot_compare(path: str | Path, runs: list[tuple[str, list[dict]]], title: str = "runs compared") -> Path:
     """Validation loss and test accuracy per epoch of several runs, one line each (the first is the reference)."""
-    fig, (loss_ax, acc_ax) = _figure(2)
+    fig, (loss_ax, acc_ax) = figure(2)
     for k, (label, history) in enumerate(runs):
         epochs = [r["epoch"] for r in history]
         style = "k-o" if k == 0 else "-o"

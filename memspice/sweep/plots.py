@@ -43,15 +43,12 @@ def _key(v):
 
 def plot_sweep(path: str | Path, results: list[dict], varied, metric: str, title: str = "sweep") -> Path:
     """Write the picture of ``metric`` over the ``varied`` parameters of ``results`` to ``path`` (PNG)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from memspice.learn.plots import figure, save_png
 
     ok = [r for r in results if r.get("status") == "ok" and _scalar(r.get(metric))]
     failed = len(results) - len(ok)
     varied = list(varied)
-    fig = Figure(figsize=(6.4, 4.4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    fig, (ax,) = figure(1, 6.4, 4.4)
     note = f" ({failed} point(s) failed, not shown)" if failed else ""
     if not varied:
         ax.bar([str(r["point"]) for r in ok], [r[metric] for r in ok])
@@ -88,11 +85,7 @@ def plot_sweep(path: str | Path, results: list[dict], varied, metric: str, title
             note = f", mean over {', '.join(varied[2:])}" + note
     ax.set_title(f"{title}: {metric}{note}", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp)
-    tmp.replace(path)
-    return path
+    return save_png(fig, path)
 
 
 def _means(rows: list[dict], names: list[str], metric: str) -> dict:
