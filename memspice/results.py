@@ -62,10 +62,13 @@ def _number(text: str):
         return text
 
 
-def _csv_rows(path: Path) -> tuple[list[str], list[dict]]:
+def _csv_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[dict]]:
+    """(header, rows with numbers parsed) of a CSV; ``header_only``: the header line alone is read."""
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
+            if header_only:
+                return list(reader.fieldnames or []), []
             rows = [{k: _number(v) for k, v in r.items()} for r in reader]
             return list(reader.fieldnames or []), rows
     except UnicodeDecodeError:
@@ -91,7 +94,7 @@ def kind_of(path: str | Path) -> str:
         raise DataError(f"{path}: memspice.results reads .csv tables, fitted model .toml files and run folders")
     if path.name in _RUN_FILES:
         return _RUN_FILES[path.name]
-    header, _ = _csv_rows(path) if path.stat().st_size else ([], [])
+    header, _ = _csv_rows(path, header_only=True)
     if "key" in header and "status" in header:
         return "sweep"
     if path.name.endswith("-cells.csv") or {"row", "col", "dg_spice_s"} <= set(header):
