@@ -150,20 +150,18 @@ def run_demo(out_dir: str | Path, *, seed: int = 1, epochs: int = 15, cosim_ever
                out / "train-fp", progress=progress)
     timings["train_fp_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    # one crossbar for the tile's writes and the checkpoints: the compact model, its pulses, 0.01 ohm wires
+    crossbar = {"model": defaults.MODEL, "model_params": dict(defaults.MODEL_PARAMS), "amplitude_up_v": up,
+                "amplitude_down_v": down, "width_s": pulse.width_s, "edge_s": pulse.rise_s, "wire_ohm": 0.01}
     analog_doc = {
         **base,
         "network": {"sizes": SIZES, "weight_scaling_omega": 0.8},
         "rule": {"name": "stochastic-coincidence", "learning_rate": LEARNING_RATE, "bl": 10},
-        # the calibrated device, trained through the crossbar's write circuit (0.01 ohm wires, as the
-        # checkpoints' crossbar): every pulse at the voltage the array leaves the device (mean-field writes)
-        "tile": {**model_to_table(device),
-                 "array": {"model": defaults.MODEL, "model_params": dict(defaults.MODEL_PARAMS), "amplitude_up_v": up,
-                           "amplitude_down_v": down, "width_s": pulse.width_s, "edge_s": pulse.rise_s,
-                           "wire_ohm": 0.01, "refactor": "mean-field"}},
+        # the calibrated device, trained through the crossbar's write circuit: every pulse at the voltage the
+        # array leaves the device (mean-field writes)
+        "tile": {**model_to_table(device), "array": {**crossbar, "refactor": "mean-field"}},
         "cosim": {"every_steps": int(cosim_every), "layer": -1, "max_inputs": 16, "max_outputs": 8, "n_reads": 8,
-                  "model": defaults.MODEL, "model_params": dict(defaults.MODEL_PARAMS), "wire_ohm": 0.01,
-                  "amplitude_up_v": up, "amplitude_down_v": down, "width_s": pulse.width_s,
-                  "edge_s": pulse.rise_s, "timeout_s": 300.0},
+                  **crossbar, "timeout_s": 300.0},
     }
     analog = train(config_from_dict(analog_doc), out / "train-analog", progress=progress)
     timings["train_analog_s"] = time.perf_counter() - t0
