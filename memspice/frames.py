@@ -31,6 +31,8 @@ COLUMN_UNITS: dict[str, str] = {
     "cosim_output_rel_rms": "frac", "cosim_dg_rel_rms": "frac",
     "output_rel_rms": "frac", "dg_rel_rms": "frac", "dg_rel_rms_array": "frac", "dg_rel_rms_tile": "frac",
     "dg_rel_rms_inside": "frac", "output_max_abs": "frac",
+    # circuit in the loop (memspice.learn.circuit_metrics), one column per layer: name_L<k> -> name_frac_L<k>
+    "circuit_dg_rel_rms_array": "frac", "circuit_dg_rel_rms_wire_blind": "frac",
     # validate-update per-cell table (memspice.validate.result): fraction of the write voltage lost to wires
     "ir_loss": "frac",
     # calibration fits (memspice.calibrate.workflow.Calibration.summary): RMS error over the fitted G range
@@ -43,7 +45,12 @@ COLUMN_UNITS: dict[str, str] = {
 def unit_name(column: str) -> str:
     """``column`` with its unit suffix from :data:`COLUMN_UNITS` (unchanged when it has none there)."""
     unit = COLUMN_UNITS.get(column)
-    return f"{column}_{unit}" if unit else column
+    if unit:
+        return f"{column}_{unit}"
+    base, _, layer = column.rpartition("_L")
+    if layer.isdigit() and COLUMN_UNITS.get(base):  # a per-layer column keeps its layer last
+        return f"{base}_{COLUMN_UNITS[base]}_L{layer}"
+    return column
 
 
 def require_pandas():

@@ -207,6 +207,20 @@ def test_circuit_in_the_loop_update_matches_the_array_aware_one():
     moved = np.abs(dg_v) > 1e-9 * np.abs(g0).max()
     assert moved.sum() > 4
     assert np.sqrt(np.mean((dg_n - dg_v)[moved] ** 2)) <= 0.05 * np.sqrt(np.mean(dg_v[moved] ** 2))
+    # the circuit tile's own record of the surrogates' agreement on those pulses (memspice.learn.circuit_metrics):
+    # its array-aware figure is the hand RMS above over all devices (the nodal tile made the same prediction from
+    # the same states); the wire-blind one, every device at its nominal voltage, is off by tens of % at 1 ohm
+    from memspice.learn.circuit_metrics import circuit_epoch_metrics
+
+    class Net:  # one layer holding the circuit tile
+        layers = [type("Layer", (), {"tile": tiles["vacask"]})()]
+
+    hand = np.sqrt(np.sum((dg_n - dg_v) ** 2) / np.sum(dg_v ** 2))
+    m = circuit_epoch_metrics(Net())
+    assert m["circuit_dg_rel_rms_array_L0"] == pytest.approx(hand, rel=1e-9)
+    assert m["circuit_dg_rel_rms_wire_blind_L0"] > 0.2
+    after = type(tiles["vacask"]).from_state_dict(tiles["vacask"].state_dict(), np.random.default_rng(0))
+    assert np.all(after._circuit_agreement == 0)  # read once per epoch, then started again (and checkpointed)
 
 
 def test_circuit_layers_are_checked():

@@ -131,3 +131,32 @@ def test_bits_and_trains_give_the_same_mean_field_update():
                        (cols.toarray() != 0).reshape(batch, rule.bl, -1))
     assert np.any(tiles[0]._g != AnalogTile(n_out, n_in, tiles[0].config, np.random.default_rng(1))._g)
     np.testing.assert_array_equal(tiles[0]._g, tiles[1]._g)
+
+
+def test_a_resumed_mean_field_tile_keeps_its_step_factors():
+    # refresh_every = 3: the step factors solved at the first batch serve the next two. A tile saved and restored
+    # after batch 1 (a checkpoint) must step batch 2 with those factors, as the uninterrupted tile does
+    # (reference: the uninterrupted tile, bit for bit; before the factors were checkpointed the restored tile
+    # solved afresh at the moved conductances and came out different).
+    from memspice.learn.rules.pulse_trains import PulseTrains, mean_field_trains
+    from memspice.surrogate.tile import AnalogTile
+
+    cfg = _tile_pair(0.05, "mean-field")
+    cfg = dataclasses.replace(cfg, array_write=dataclasses.replace(cfg.array_write, refresh_every=3))
+    n_out, n_in, slots = 4, 6, 40
+    rng = np.random.default_rng(3)
+    batches = []
+    for _ in range(2):
+        r = np.flatnonzero(rng.random(slots * n_in) < 0.3)
+        c = np.flatnonzero(rng.random(slots * n_out) < 0.3)
+        batches.append((PulseTrains(r // n_in, r % n_in, rng.choice([-1.0, 1.0], r.size), (slots, n_in)),
+                        PulseTrains(c // n_out, c % n_out, rng.choice([-1.0, 1.0], c.size), (slots, n_out))))
+    straight = AnalogTile(n_out, n_in, cfg, np.random.default_rng(1))
+    resumed = AnalogTile(n_out, n_in, cfg, np.random.default_rng(1))
+    for rows, cols in batches:
+        mean_field_trains(straight, rows, cols, slots)
+    mean_field_trains(resumed, *batches[0], slots)
+    resumed = AnalogTile.from_state_dict(resumed.state_dict(), np.random.default_rng(1))
+    mean_field_trains(resumed, *batches[1], slots)
+    assert np.abs(straight._g - AnalogTile(n_out, n_in, cfg, np.random.default_rng(1))._g).max() > 1e-7  # it moved
+    np.testing.assert_array_equal(resumed._g, straight._g)

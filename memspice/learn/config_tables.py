@@ -64,6 +64,11 @@ class DataConfig:
     max_test: int | None = None
     """Keep only this many test samples (>= 1). Default: all."""
 
+    pool: int | None = None
+    """digits and fashion-mnist MLPs: average each image over ``pool`` x ``pool`` pixel blocks, e.g. 2 makes
+    digits 4x4 = 16 inputs (a layer small enough for circuit-in-the-loop training) and Fashion-MNIST 14x14 =
+    196; the image side must be a multiple of it. Default: the full image."""
+
 
 IMAGE_SHAPES = {"digits": (1, 8, 8), "fashion-mnist": (1, 28, 28)}
 """(channels, height, width) of the named datasets' images (data.name = "idx": network.image_shape)."""
@@ -179,6 +184,14 @@ def data_config_from_table(table: dict, base_dir: Path | None) -> DataConfig:
         value = getattr(data, key)
         if value is not None and value < 1:
             raise ConfigError(f"data.{key} = {value}: must be >= 1 (leave it out to use all samples)")
+    if data.pool is not None:
+        shape = IMAGE_SHAPES.get(data.name)
+        if shape is None:
+            raise ConfigError(f"data.pool applies to 'digits' and 'fashion-mnist' images, not {data.name!r}; remove it")
+        if data.pool < 1 or shape[1] % data.pool or shape[2] % data.pool:
+            sides = [k for k in range(1, shape[1] + 1) if shape[1] % k == 0 and shape[2] % k == 0]
+            raise ConfigError(f"data.pool = {data.pool}: {data.name} images are {shape[1]}x{shape[2]}; choose a block "
+                              f"side that divides them: {', '.join(map(str, sides))}")
     for key in ("validation_fraction", "test_fraction"):
         value = getattr(data, key)
         if not 0.0 < value < 1.0:

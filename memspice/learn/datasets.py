@@ -267,3 +267,18 @@ def load_digits(
     rest = order[n_test:]
     train, validation = _split_train_validation(x[rest], y[rest], validation_fraction, rng)
     return Dataset("digits", _limit(train, max_train), validation, _limit(test, max_test), 10)
+
+
+def pool_images(ds: Dataset, shape: tuple[int, int, int], k: int) -> Dataset:
+    """``ds`` with every (C, H, W) image of ``shape`` averaged over k x k pixel blocks (C·H/k·W/k features)."""
+    c, h, w = shape
+    if ds.n_features != c * h * w or h % k or w % k:
+        raise ParameterError(f"pool {k}: images of {ds.n_features} features are not {c}x{h}x{w} images in "
+                             f"blocks of {k}x{k}")
+
+    def pooled(split: Split) -> Split:
+        x = split.x.reshape(-1, c, h // k, k, w // k, k).mean(axis=(3, 5), dtype=np.float64)
+        return Split(x.reshape(x.shape[0], -1).astype(FEATURE_DTYPE), split.y)
+
+    return Dataset(ds.name, pooled(ds.train), pooled(ds.validation), pooled(ds.test), ds.n_classes)
+

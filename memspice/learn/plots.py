@@ -59,7 +59,8 @@ def energy_parts(history: list[dict]) -> list[str]:
 def plot_run(path: str | Path, history: list[dict], title: str) -> Path:
     """Loss and accuracy per epoch; co-simulation errors and energy per epoch when the run has them."""
     epochs = [r["epoch"] for r in history]
-    has_cosim = _finite(history, "cosim_dg_rel_rms") or _finite(history, "cosim_output_rel_rms")
+    circuit = [k for k in (history[0] if history else {}) if k.startswith("circuit_dg_rel_rms_") and _finite(history, k)]
+    has_cosim = _finite(history, "cosim_dg_rel_rms") or _finite(history, "cosim_output_rel_rms") or bool(circuit)
     parts = [k for k in energy_parts(history) if _finite(history, k)]
     fig, axes = figure(2 + has_cosim + bool(parts))
     ax = axes[0]
@@ -80,7 +81,10 @@ def plot_run(path: str | Path, history: list[dict], title: str) -> Path:
         for key, label in (("cosim_output_rel_rms", "read output"), ("cosim_dg_rel_rms", "ΔG")):
             if _finite(history, key):
                 ax.plot(epochs, [100.0 * r[key] for r in history], "-o", markersize=3, label=label)
-        ax.set(xlabel="epoch", ylabel="RMS error vs SPICE (%)", title="co-simulation checkpoints (epoch mean)")
+        for key in circuit:  # circuit in the loop: each write model's ΔG on the circuit's own pulses and states
+            label = key[len("circuit_dg_rel_rms_"):].replace("_L", " ΔG, layer ").replace("_", "-")
+            ax.plot(epochs, [100.0 * r[key] for r in history], "--s", markersize=3, label=label)
+        ax.set(xlabel="epoch", ylabel="RMS error vs SPICE (%)", title="surrogates vs the circuit (epoch mean)")
         ax.set_yscale("log")
         ax.legend(loc="best")
     if parts:

@@ -21,9 +21,9 @@ import numpy as np
 
 from memspice.errors import ConfigError, ParameterError
 from memspice.learn import checkpoint as ckpt
-from memspice.learn.config import TrainConfig
+from memspice.learn.config import IMAGE_SHAPES, TrainConfig
 from memspice.learn.conv import Conv2d, build_cnn
-from memspice.learn.datasets import Dataset, load_digits, load_fashion_mnist, load_idx
+from memspice.learn.datasets import Dataset, load_digits, load_fashion_mnist, load_idx, pool_images
 from memspice.learn.layers import AnalogDense, FloatDense
 from memspice.learn.network import Network, build_network
 
@@ -34,6 +34,11 @@ def load_dataset(config: TrainConfig, rng: np.random.Generator) -> Dataset:
     """The dataset named by ``config.data``, split with ``rng``."""
     d = config.data
     limits = {"max_train": d.max_train, "max_test": d.max_test, "validation_fraction": d.validation_fraction}
+    if d.pool not in (None, 1):
+        if config.network.conv:
+            raise ConfigError("data.pool applies to MLPs; a CNN (network.conv) reads the full image: remove one")
+        unpooled = dataclasses.replace(config, data=dataclasses.replace(d, pool=None))
+        return pool_images(load_dataset(unpooled, rng), IMAGE_SHAPES[d.name], d.pool)
     if d.name == "digits":
         return load_digits(rng, test_fraction=d.test_fraction, **limits)
     if d.name == "fashion-mnist":

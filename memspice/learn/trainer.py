@@ -49,6 +49,7 @@ from tqdm.auto import tqdm
 from memspice.errors import ConfigError, DataError, ParameterError
 from memspice.learn import checkpoint as ckpt
 from memspice.learn.activations import cross_entropy
+from memspice.learn.circuit_metrics import circuit_columns, circuit_epoch_metrics
 from memspice.learn.config import TrainConfig
 from memspice.learn.metrics import METRIC_COLUMNS, TIMING_COLUMNS, accuracy, write_csv
 from memspice.learn.plots import plot_run
@@ -262,11 +263,12 @@ def _train(config, out_dir, *, resume, progress, stop_after_epochs, on_batch, pl
             order, next_batch = None, 0
             if cosim is not None:
                 history[-1].update(cosim.epoch_metrics(epoch))
+            history[-1].update(circuit_epoch_metrics(net))  # circuit-in-the-loop layers' write-model agreement
             if target is not None:
                 train_set_loss, _ = evaluate(net, x_train, y_train, eb)
                 history[-1].update(target_metrics(train_set_loss, accounting.counters, target))
             history[-1].update(accounting.epoch_metrics(out_dir, epoch))
-            write_csv(out_dir / "metrics.csv", METRIC_COLUMNS + (cosim.metric_columns if cosim else ())
+            write_csv(out_dir / "metrics.csv", METRIC_COLUMNS + (cosim.metric_columns if cosim else ()) + circuit_columns(net)
                       + (TARGET_COLUMNS if target is not None else ()) + accounting.metric_columns, history)
             write_csv(out_dir / "timing.csv", TIMING_COLUMNS, timing)
             if plot:

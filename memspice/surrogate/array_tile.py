@@ -233,24 +233,34 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
                                     amplitude_down_v=cfg.amplitude_down_v, pulse=pulse, column_polarity=pol,
                                     draw=draw)[0]
 
-    if cfg.engine != "nodal":
-        _play_in_circuit(tile, cfg, [schedule_of(b) for b in range(x.shape[0]) if rb[b].any() or cb[b].any()])
-        return
-    if cfg.refactor == "mean-field":  # the batch's coincidences, raising and lowering apart, and its line rates
+    if cfg.refactor == "mean-field" and cfg.engine == "nodal":  # the batch's coincidences, raising and lowering apart, and its line rates
         s = np.sign(delta)[:, :, None] * np.sign(x)[:, None, :]  # (B, n_out, n_in); -eta delta x^T: s < 0 raises
         c = np.einsum("bki,bkj->bji", rb.astype(np.int64), cb.astype(np.int64))
         mean_field_update(tile, (c * (s < 0)).sum(axis=0).reshape(-1), (c * (s > 0)).sum(axis=0).reshape(-1),
                           rb.sum(axis=(0, 1)), cb.sum(axis=(0, 1)), rb.shape[0] * rb.shape[1])
         return
+    schedules = [schedule_of(b) for b in range(x.shape[0]) if rb[b].any() or cb[b].any()]
+    if cfg.engine != "nodal":
+        _play_in_circuit(tile, cfg, schedules)
+        return
+    _set_crossbar_conductances(tile, _nodal_play(cfg, n_out, n_in, pair_crossbar_conductances(tile._g), schedules,
+                                                 cfg.refactor))
+
+
+def _set_crossbar_conductances(tile, g: np.ndarray) -> None:
+    """The tile's conductances from its (n_in, 2 n_out) crossbar (the inverse of pair_crossbar_conductances)."""
+    tile._g[0] = g[:, 0::2].T
+    tile._g[1] = g[:, 1::2].T
+    tile._changed()
+
+
+def _nodal_play(cfg: ArrayWriteConfig, n_out: int, n_in: int, g: np.ndarray, schedules: list, refactor: str) -> np.ndarray:
+    """The crossbar conductances ``g`` after ``schedules`` played slot by slot through the nodal write circuit."""
     resp = cfg.response()
     array = WriteArray(cfg.topology(n_out, n_in), resp)
-    g = pair_crossbar_conductances(tile._g)
-    refactor = cfg.refactor if resp.linear_iv else "slot"
+    refactor = refactor if resp.linear_iv else "slot"
     transfer = array.transfer(g) if refactor == "batch" else None
-    for b in range(x.shape[0]):
-        if not (rb[b].any() or cb[b].any()):
-            continue
-        sched = schedule_of(b)
+    for sched in schedules:
         rl, cl = sched.row_levels_v, sched.col_levels_v
         if refactor == "slot":
             g = predict_schedule(array, g, rl, cl, corrector=False)
@@ -260,9 +270,21 @@ def coincidence_update(tile, x: np.ndarray, delta: np.ndarray, row_bits: np.ndar
         v = (np.concatenate([rl, cl], axis=1) @ transfer.T).reshape(rl.shape[0], *g.shape)
         for k in range(rl.shape[0]):
             g = resp.step(g, v[k])
-    tile._g[0] = g[:, 0::2].T
-    tile._g[1] = g[:, 1::2].T
-    tile._changed()
+    return g
+
+
+def _wire_blind_play(cfg: ArrayWriteConfig, g: np.ndarray, schedules: list) -> np.ndarray:
+    """``g`` after ``schedules`` with every device at its nominal voltage (row level minus column level)."""
+    resp = cfg.response()
+    for sched in schedules:
+        for rl, cl in zip(sched.row_levels_v, sched.col_levels_v):
+            g = resp.step(g, rl[:, None] - cl[None, :])
+    return g
+
+
+#: what circuit-in-the-loop tiles accumulate per epoch (``tile._circuit_agreement``): sums over the devices of
+#: ΔG_circuit², (ΔG_array-aware − ΔG_circuit)² and (ΔG_wire-blind − ΔG_circuit)², and the mini-batches played
+AGREEMENT_SUMS = ("dg_circuit_sq", "err_array_sq", "err_wire_blind_sq", "batches")
 
 
 def mean_field_update(tile, raising: np.ndarray, lowering: np.ndarray, row_fires: np.ndarray, col_fires: np.ndarray,
@@ -344,6 +366,11 @@ def _play_in_circuit(tile, cfg: ArrayWriteConfig, schedules: list) -> None:
 
     model = cfg.compact_model()
     g = pair_crossbar_conductances(tile._g)
+    n_out, n_in = tile.shape
+    # the surrogates' answers to the same pulses from the same states: the per-step agreement of the write models
+    # (the array-aware one as the config's refactor says; "sample" for "mean-field", whose step needs a batch's rates)
+    refactor = "sample" if cfg.refactor == "mean-field" else cfg.refactor
+    predicted = (_nodal_play(cfg, n_out, n_in, g, schedules, refactor), _wire_blind_play(cfg, g, schedules))
     sched = PulseSchedule(
         row_levels_v=np.concatenate([s.row_levels_v for s in schedules]),
         col_levels_v=np.concatenate([s.col_levels_v for s in schedules]),
@@ -361,6 +388,7 @@ def _play_in_circuit(tile, cfg: ArrayWriteConfig, schedules: list) -> None:
                              f"{model.x_max:g}] (e.g. {float(x[beyond].flat[0])!r}); tighten the engine's tolerances")
     x = np.clip(x, model.x_min, model.x_max)  # rounding only (checked above)
     g_new = np.asarray(model.conductance(x), dtype=float) * np.ones(g.shape)
-    tile._g[0] = g_new[:, 0::2].T
-    tile._g[1] = g_new[:, 1::2].T
-    tile._changed()
+    dg = g_new - g
+    sums = tile.__dict__.setdefault("_circuit_agreement", np.zeros(len(AGREEMENT_SUMS)))
+    sums += [np.sum(dg**2), np.sum((predicted[0] - g_new) ** 2), np.sum((predicted[1] - g_new) ** 2), 1.0]
+    _set_crossbar_conductances(tile, g_new)

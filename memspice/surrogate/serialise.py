@@ -88,6 +88,12 @@ def tile_state_dict(tile) -> dict[str, Any]:
     }
     if tile._nu is not None:
         out["nu"] = tile._nu.copy()
+    mean_field = tile.__dict__.get("_mean_field")  # array-aware "mean-field" step factors and their age
+    if mean_field is not None and mean_field["scale"] is not None:
+        out["mean_field_batches"] = int(mean_field["batches"])
+        out["mean_field_scale"] = mean_field["scale"].copy()
+    if "_circuit_agreement" in tile.__dict__:  # circuit in the loop: this epoch's write-model agreement sums
+        out["circuit_agreement"] = tile._circuit_agreement.copy()
     return out
 
 
@@ -121,4 +127,9 @@ def tile_from_state_dict(cls, state: dict[str, Any], rng: np.random.Generator):
     if config.read.has_drift and tile._nu is None:
         raise DataError("AnalogTile checkpoint has drift configured but no 'nu' entry.")
     tile._cache = {}
+    if "mean_field_scale" in state:
+        tile._mean_field = {"batches": int(state["mean_field_batches"]),
+                            "scale": np.array(state["mean_field_scale"], dtype=np.float64)}
+    if "circuit_agreement" in state:
+        tile._circuit_agreement = np.array(state["circuit_agreement"], dtype=np.float64)
     return tile

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from memspice.errors import ParameterError
+from memspice.errors import ConfigError, ParameterError
 from memspice.learn.counters import train_hook
 from memspice.learn.rules.base import Rule, positive, tile_of
 from memspice.learn.rules.pulse_trains import SAMPLERS, PulseTrainConfig, coincidences, mean_field_trains
@@ -21,6 +21,17 @@ class StochasticCoincidenceConfig(PulseTrainConfig):
     (:class:`~memspice.learn.rules.pulse_trains.PulseTrainConfig`)."""
 
     name: ClassVar[str] = "stochastic-coincidence"
+
+    sampler: str = "geometric"
+    """How the pulse trains are drawn, both with the same law: "geometric" (default, the fastest: a few
+    draws per pulse) or "per_slot" (one uniform per sample, slot and line). With "per_slot" two runs with the
+    same seed draw the same uniforms, so their trains differ only where a probability crosses its uniform:
+    use it to compare write paths side by side (circuit in the loop, array-aware, wire-blind)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"rule.sampler = {self.sampler!r}: choose {' or '.join(repr(k) for k in SAMPLERS)}")
 
 
 class StochasticCoincidence(Rule):
@@ -82,7 +93,8 @@ class StochasticCoincidence(Rule):
 
     @classmethod
     def from_config(cls, config: StochasticCoincidenceConfig) -> "StochasticCoincidence":
-        return cls(config.learning_rate, bl=config.bl, update_management=config.update_management)
+        return cls(config.learning_rate, bl=config.bl, update_management=config.update_management,
+                   sampler=config.sampler)
 
     def coincidence_counts(
         self, x: np.ndarray, delta: np.ndarray, dw_min: float, rng: np.random.Generator, on_trains=None
